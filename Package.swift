@@ -1,0 +1,40 @@
+// swift-tools-version: 6.1
+// EntertainmentRecs: recommendation models for music, films and games in Swift, on
+// hand-written C/SIMD kernels. Never uses unsafeFlags: SIMD is enabled per function in C
+// and chosen at run time, so the package builds as a versioned dependency.
+import PackageDescription
+
+let package = Package(
+    name: "EntertainmentRecs",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "DeepCore", targets: ["DeepCore"]),
+        .executable(name: "seed-example", targets: ["SeedExample"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(
+            name: "CKernels",
+            linkerSettings: [
+                .linkedLibrary("openblas", .when(platforms: [.linux])),
+                .linkedLibrary("lapacke", .when(platforms: [.linux])),
+                .linkedLibrary("m", .when(platforms: [.linux])),
+                .linkedFramework("Accelerate", .when(platforms: [.macOS])),
+            ]
+        ),
+        .target(name: "DeepCore", dependencies: ["CKernels"]),
+        .executableTarget(
+            name: "SeedExample",
+            dependencies: [
+                "DeepCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/SeedExample"
+        ),
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
+        .testTarget(name: "DeepCoreTests", dependencies: ["DeepCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,59 @@
+/*
+ * ck_internal.h: declarations shared by the CKernels sources, not exported.
+ *
+ * GEMM micro-kernels compute one MR×NR tile of C from packed operands:
+ *   a: a k-panel of op(A), MR floats per k step (row r of step p at a[p*MR + r]),
+ *      rows past the matrix edge zero-padded;
+ *   b: a k-panel of op(B), NR contiguous floats per k step, steps `rsb` floats apart
+ *      (rsb == NR when packed; ldb when B is read in place);
+ *   C(mr×nr) := alpha·(a·b) + beta·C for the top-left mr ≤ MR rows and nr ≤ NR
+ *      columns only; beta == 0 never reads C. Nothing outside mr×nr is touched.
+ * SIMD code is compiled per function with target attributes, never with -m flags,
+ * because SwiftPM passes none; callers check the CPU before calling.
+ */
+#ifndef CK_INTERNAL_H
+#define CK_INTERNAL_H
+
+#include <stddef.h>
+#include "ckernels.h"
+
+#if defined(__x86_64__) && !defined(CK_TARGET_AVX2)
+#define CK_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define CK_TARGET_AVX512 __attribute__((target("avx512f")))
+#endif
+
+#define CK_HIDDEN __attribute__((visibility("hidden")))
+
+/// Alignment (bytes) of packed buffers: one cache line, one zmm.
+#define CK_PACK_ALIGN 64
+
+/// A GEMM micro-kernel (see the contract above).
+typedef void (*ck_sgemm_ukr_fn)(size_t k, float alpha, const float *restrict a,
+                                const float *restrict b, size_t rsb, float beta,
+                                float *restrict c, size_t ldc, size_t mr, size_t nr);
+
+/// A native GEMM variant: its micro-kernel, register block and cache blocking.
+/// kc: k-panel depth (a kc×NR B panel stays in L1); mc: rows of the packed A block
+/// (mc×kc in L2); nc: columns of the packed B block (kc×nc in L2/L3).
+typedef struct {
+    ck_sgemm_ukr_fn ukr;
+    size_t mr, nr, kc, mc, nc;
+} ck_sgemm_variant;
+
+CK_HIDDEN void sgemm_ukr_scalar_4x8(size_t k, float alpha, const float *restrict a,
+                                    const float *restrict b, size_t rsb, float beta,
+                                    float *restrict c, size_t ldc, size_t mr, size_t nr);
+#if defined(__x86_64__)
+CK_HIDDEN void sgemm_ukr_avx2_6x16(size_t k, float alpha, const float *restrict a,
+                                   const float *restrict b, size_t rsb, float beta,
+                                   float *restrict c, size_t ldc, size_t mr, size_t nr);
+CK_HIDDEN void sgemm_ukr_avx512_8x32(size_t k, float alpha, const float *restrict a,
+                                     const float *restrict b, size_t rsb, float beta,
+                                     float *restrict c, size_t ldc, size_t mr, size_t nr);
+/// dst[p*dst_stride + r] := a[r*lda + p] (r < rows ≤ 8, zero up to 8): AVX transposes.
+/// Stores 8 floats per k step, so dst needs 8 − dst_stride floats of slack at its end.
+CK_HIDDEN void sgemm_pack_rows8_avx2(size_t k, size_t rows, const float *restrict a,
+                                     size_t lda, float *restrict dst, size_t dst_stride);
+#endif
+
+#endif

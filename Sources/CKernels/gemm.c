@@ -1,0 +1,286 @@
+/*
+ * gemm.c: the SGEMM driver shared by all ISAs, and the OpenBLAS route.
+ *
+ * C(m×n) := alpha·op(A)·op(B) + beta·C, row-major, any leading dimensions.
+ * BLIS-style blocking: for each nc-wide column block of C and kc-deep slice of k,
+ * op(B) is packed into NR-wide k-panels (kc×nc, stays in L2/L3); for each mc-tall row
+ * block, op(A) is packed into MR-tall k-panels (mc×kc, stays in L2); the micro-kernel
+ * then sweeps the NR panels (each kc×NR panel stays in L1 across the MR slivers).
+ * Transposition is absorbed by the packing: after it every variant sees the same layout.
+ * Only the first k slice applies beta; later slices accumulate (beta = 1).
+ * Packing buffers live in one thread-local, 64-byte aligned scratch area that grows on
+ * demand and is freed at thread exit, so concurrent calls from many threads are safe.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cblas.h>
+
+#include "ckernels.h"
+#include "ck_internal.h"
+
+#define CK_INLINE static inline __attribute__((always_inline))
+
+/* kc×NR (16 KB for avx2) fits L1 beside the A sliver; mc×kc fits half of a 512 KB–1 MB L2. */
+static const ck_sgemm_variant k_scalar = {sgemm_ukr_scalar_4x8, 4, 8, 256, 128, 2048};
+#if defined(__x86_64__)
+static const ck_sgemm_variant k_avx2 = {sgemm_ukr_avx2_6x16, 6, 16, 256, 144, 2048};
+/* kc = 192 keeps the 24 KB B panel plus a 6 KB A sliver within Zen 4's 32 KB L1. */
+static const ck_sgemm_variant k_avx512 = {sgemm_ukr_avx512_8x32, 8, 32, 192, 256, 2048};
+#endif
+
+/* ------------------------------------------------------------- scratch area */
+
+static pthread_key_t g_scratch_key;
+static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
+static _Thread_local float *t_scratch;
+static _Thread_local size_t t_scratch_floats;
+
+static void scratch_key_init(void) { (void)pthread_key_create(&g_scratch_key, free); }
+
+/* The calling thread's scratch of at least `floats` floats, or NULL if out of memory. */
+static float *scratch(size_t floats) {
+    if (floats <= t_scratch_floats) return t_scratch;
+    pthread_once(&g_scratch_once, scratch_key_init);
+    free(t_scratch);
+    t_scratch = NULL;
+    t_scratch_floats = 0;
+    void *p = NULL;
+    if (posix_memalign(&p, CK_PACK_ALIGN, floats * sizeof(float)) != 0) p = NULL;
+    (void)pthread_setspecific(g_scratch_key, p); /* frees it when the thread exits */
+    if (p == NULL) return NULL;
+    t_scratch = p;
+    t_scratch_floats = floats;
+    return t_scratch;
+}
+
+static size_t round_up(size_t x, size_t q) { return (x + q - 1) / q * q; }
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
+/* Splits `total` into equal blocks of at most `cap`, each a multiple of `q`. */
+static size_t block_size(size_t total, size_t cap, size_t q) {
+    const size_t blocks = (total + cap - 1) / cap;
+    return round_up((total + blocks - 1) / blocks, q);
+}
+
+/* ------------------------------------------------------------------ packing */
+
+/* op(A)(i,p) for i < mc, p < kc  →  MR-row slivers: dst[sliver*MR*kc + p*MR + r]. */
+CK_INLINE void pack_a_mr(size_t mc, size_t kc, const float *restrict a, size_t lda, int ta,
+                         int simd, float *restrict dst, const size_t MR) {
+    for (size_t i0 = 0; i0 < mc; i0 += MR, dst += MR * kc) {
+        const size_t rows = min_sz(MR, mc - i0);
+        if (ta) { /* rows are contiguous within each k step */
+            for (size_t p = 0; p < kc; ++p) {
+                const float *restrict s = a + p * lda + i0;
+                float *restrict d = dst + p * MR;
+                if (rows == MR) {
+                    for (size_t r = 0; r < MR; ++r) d[r] = s[r];
+                } else {
+                    for (size_t r = 0; r < MR; ++r) d[r] = r < rows ? s[r] : 0.0f;
+                }
+            }
+            continue;
+        }
+#if defined(__x86_64__)
+        if (simd && MR <= 8) {
+            sgemm_pack_rows8_avx2(kc, rows, a + i0 * lda, lda, dst, MR);
+            continue;
+        }
+#endif
+        (void)simd;
+        for (size_t r = 0; r < MR; ++r) {
+            if (r < rows) {
+                const float *restrict s = a + (i0 + r) * lda;
+                for (size_t p = 0; p < kc; ++p) dst[p * MR + r] = s[p];
+            } else {
+                for (size_t p = 0; p < kc; ++p) dst[p * MR + r] = 0.0f;
+            }
+        }
+    }
+}
+
+/* op(B)(p,j) for p < kc, j < nc  →  NR-column panels: dst[panel*NR*kc + p*NR + j]. */
+CK_INLINE void pack_b_nr(size_t kc, size_t nc, const float *restrict b, size_t ldb, int tb,
+                         int simd, float *restrict dst, const size_t NR) {
+    for (size_t j0 = 0; j0 < nc; j0 += NR, dst += NR * kc) {
+        const size_t cols = min_sz(NR, nc - j0);
+        if (!tb) { /* columns are contiguous within each k step */
+            for (size_t p = 0; p < kc; ++p) {
+                const float *restrict s = b + p * ldb + j0;
+                float *restrict d = dst + p * NR;
+                if (cols == NR) {
+                    for (size_t j = 0; j < NR; ++j) d[j] = s[j];
+                } else {
+                    for (size_t j = 0; j < NR; ++j) d[j] = j < cols ? s[j] : 0.0f;
+                }
+            }
+            continue;
+        }
+#if defined(__x86_64__)
+        if (simd && NR % 8 == 0) {
+            for (size_t h = 0; h < NR; h += 8) {
+                const size_t rows = cols > h ? min_sz(8, cols - h) : 0;
+                sgemm_pack_rows8_avx2(kc, rows, b + (j0 + h) * ldb, ldb, dst + h, NR);
+            }
+            continue;
+        }
+#endif
+        (void)simd;
+        for (size_t j = 0; j < NR; ++j) {
+            if (j < cols) {
+                const float *restrict s = b + (j0 + j) * ldb;
+                for (size_t p = 0; p < kc; ++p) dst[p * NR + j] = s[p];
+            } else {
+                for (size_t p = 0; p < kc; ++p) dst[p * NR + j] = 0.0f;
+            }
+        }
+    }
+}
+
+/* Constant MR / NR per variant so the copy loops unroll. */
+static void pack_a(const ck_sgemm_variant *v, size_t mc, size_t kc, const float *a,
+                   size_t lda, int ta, int simd, float *dst) {
+    switch (v->mr) {
+    case 4: pack_a_mr(mc, kc, a, lda, ta, simd, dst, 4); break;
+    case 6: pack_a_mr(mc, kc, a, lda, ta, simd, dst, 6); break;
+    default: pack_a_mr(mc, kc, a, lda, ta, simd, dst, 8); break;
+    }
+}
+
+static void pack_b(const ck_sgemm_variant *v, size_t kc, size_t nc, const float *b,
+                   size_t ldb, int tb, int simd, float *dst) {
+    switch (v->nr) {
+    case 8: pack_b_nr(kc, nc, b, ldb, tb, simd, dst, 8); break;
+    case 16: pack_b_nr(kc, nc, b, ldb, tb, simd, dst, 16); break;
+    default: pack_b_nr(kc, nc, b, ldb, tb, simd, dst, 32); break;
+    }
+}
+
+/* ------------------------------------------------------------------- driver */
+
+/* C := beta·C, never reading C when beta == 0. */
+static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc) {
+    if (beta == 1.0f) return;
+    for (size_t i = 0; i < m; ++i) {
+        float *row = c + i * ldc;
+        if (beta == 0.0f) {
+            memset(row, 0, n * sizeof(float));
+        } else {
+            for (size_t j = 0; j < n; ++j) row[j] *= beta;
+        }
+    }
+}
+
+/* Unblocked fallback for when the scratch area cannot be allocated. */
+static void gemm_naive(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
+                       const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                       float *c, size_t ldc) {
+    for (size_t i = 0; i < m; ++i) {
+        for (size_t j = 0; j < n; ++j) {
+            float s = 0.0f;
+            for (size_t p = 0; p < k; ++p) {
+                s += (ta ? a[p * lda + i] : a[i * lda + p]) *
+                     (tb ? b[j * ldb + p] : b[p * ldb + j]);
+            }
+            c[i * ldc + j] = beta == 0.0f ? alpha * s : alpha * s + beta * c[i * ldc + j];
+        }
+    }
+}
+
+static void gemm_native(const ck_sgemm_variant *v, int simd_pack, int ta, int tb, size_t m,
+                        size_t n, size_t k, float alpha, const float *a, size_t lda,
+                        const float *b, size_t ldb, float beta, float *c, size_t ldc) {
+    const size_t MR = v->mr, NR = v->nr;
+    const size_t kc_max = block_size(k, v->kc, 1);
+    const size_t mc_max = block_size(m, v->mc, MR);
+    const size_t nc_max = block_size(n, v->nc, NR);
+    /* A gets 8 floats of slack: the AVX packer stores whole 8-float k steps. */
+    const size_t a_floats = round_up(mc_max * kc_max + 8, CK_PACK_ALIGN / sizeof(float));
+    float *const ap = scratch(a_floats + nc_max * kc_max);
+    if (ap == NULL) {
+        gemm_naive(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    float *const bp = ap + a_floats;
+    const ck_sgemm_ukr_fn ukr = v->ukr;
+
+    for (size_t jc = 0; jc < n; jc += nc_max) {
+        const size_t nc = min_sz(nc_max, n - jc);
+        for (size_t pc = 0; pc < k; pc += kc_max) {
+            const size_t kc = min_sz(kc_max, k - pc);
+            const float beta_p = pc == 0 ? beta : 1.0f;
+            pack_b(v, kc, nc, tb ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, tb, simd_pack,
+                   bp);
+            for (size_t ic = 0; ic < m; ic += mc_max) {
+                const size_t mc = min_sz(mc_max, m - ic);
+                pack_a(v, mc, kc, ta ? a + pc * lda + ic : a + ic * lda + pc, lda, ta,
+                       simd_pack, ap);
+                for (size_t jr = 0; jr < nc; jr += NR) {
+                    const size_t nr = min_sz(NR, nc - jr);
+                    const float *bpanel = bp + jr * kc;
+                    for (size_t ir = 0; ir < mc; ir += MR) {
+                        ukr(kc, alpha, ap + ir * kc, bpanel, NR, beta_p,
+                            c + (ic + ir) * ldc + jc + jr, ldc, min_sz(MR, mc - ir), nr);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ routing */
+
+/*
+ * CK_ISA_AUTO: our best native kernel for every shape where it is at least as fast as
+ * OpenBLAS; OpenBLAS when we only have the scalar kernel (its assembly beats plain C).
+ */
+static ck_isa auto_isa(size_t m, size_t n, size_t k) {
+    (void)m;
+    (void)n;
+    (void)k;
+    const ck_isa native = ck_native_isa();
+    return native == CK_ISA_SCALAR ? CK_ISA_BLAS : native;
+}
+
+static int fits_int(size_t x) { return x <= (size_t)INT_MAX; }
+
+int ck_sgemm_isa(ck_isa isa, ck_trans trans_a, ck_trans trans_b, size_t m, size_t n,
+                 size_t k, float alpha, const float *a, size_t lda, const float *b,
+                 size_t ldb, float beta, float *c, size_t ldc) {
+    if (!ck_isa_available(isa)) return 0;
+    if (m == 0 || n == 0) return 1;
+    if (k == 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc);
+        return 1;
+    }
+    const int ta = trans_a == CK_TRANS, tb = trans_b == CK_TRANS;
+    if (isa == CK_ISA_AUTO) isa = auto_isa(m, n, k);
+    if (isa == CK_ISA_BLAS) {
+        if (fits_int(m) && fits_int(n) && fits_int(k) && fits_int(lda) && fits_int(ldb) &&
+            fits_int(ldc)) {
+            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+                        tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, alpha, a,
+                        (int)lda, b, (int)ldb, beta, c, (int)ldc);
+            return 1;
+        }
+        isa = ck_native_isa(); /* cblas takes int sizes */
+    }
+    const ck_sgemm_variant *v = &k_scalar;
+    int simd_pack = 0;
+#if defined(__x86_64__)
+    if (isa == CK_ISA_AVX512) v = &k_avx512;
+    if (isa == CK_ISA_AVX2) v = &k_avx2;
+    simd_pack = isa != CK_ISA_SCALAR && ck_isa_available(CK_ISA_AVX2);
+#endif
+    gemm_native(v, simd_pack, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return 1;
+}
+
+void ck_sgemm(ck_trans trans_a, ck_trans trans_b, size_t m, size_t n, size_t k, float alpha,
+              const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+              size_t ldc) {
+    (void)ck_sgemm_isa(ck_active_isa(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+                       beta, c, ldc);
+}

@@ -1,0 +1,148 @@
+/*
+ * ckernels.h: the only public header of CKernels.
+ *
+ * Dense Float32 kernels for training and serving: GEMM with runtime CPU dispatch,
+ * fused bias + activation, losses with their gradients, and optimizer steps.
+ * All matrices are row-major. Sizes are size_t. Pointers never alias unless a
+ * function says so. Callers (DeepCore) check shapes; these functions trust them
+ * and assert only in debug builds.
+ */
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- dispatch */
+
+/// An instruction-set variant of the kernels. CK_ISA_BLAS routes GEMM to cblas_sgemm.
+typedef enum {
+    CK_ISA_SCALAR = 0,
+    CK_ISA_AVX2 = 1,    /* AVX2 + FMA */
+    CK_ISA_AVX512 = 2,  /* AVX-512F */
+    CK_ISA_NEON = 3,
+    CK_ISA_BLAS = 4,    /* OpenBLAS cblas_sgemm */
+    CK_ISA_AUTO = 5     /* per call: our fastest kernel or OpenBLAS, by shape */
+} ck_isa;
+
+/// Detects the CPU once and fills the dispatch table. Idempotent and thread-safe.
+void ck_dispatch_init(void);
+/// The best native ISA of this CPU (never CK_ISA_BLAS or CK_ISA_AUTO).
+ck_isa ck_native_isa(void);
+/// The ISA that ck_sgemm uses now (CK_ISA_AUTO by default).
+ck_isa ck_active_isa(void);
+/// Forces ck_sgemm to one variant; returns 0 if this CPU lacks it (nothing changes).
+int ck_set_active_isa(ck_isa isa);
+/// 1 if `isa` can run on this CPU, else 0.
+int ck_isa_available(ck_isa isa);
+/// A short static name: "scalar", "avx2", "avx512", "neon", "openblas", "auto".
+const char *ck_isa_name(ck_isa isa);
+
+/* -------------------------------------------------------------------- GEMM */
+
+/// Whether an operand is used as stored or transposed.
+typedef enum { CK_NO_TRANS = 0, CK_TRANS = 1 } ck_trans;
+
+/// C(m×n) := alpha·op(A)·op(B) + beta·C, row-major, with the active ISA.
+/// op(A) is m×k (A stored m×k with lda ≥ k, or k×m with lda ≥ m when transposed);
+/// op(B) is k×n (stored k×n with ldb ≥ n, or n×k with ldb ≥ k when transposed).
+/// beta == 0 overwrites C without reading it (C may hold NaN). k == 0 scales C by beta
+/// (A and B may then be NULL). m == 0 or n == 0 does nothing.
+/// - Complexity: O(m·n·k).
+void ck_sgemm(ck_trans trans_a, ck_trans trans_b, size_t m, size_t n, size_t k,
+              float alpha, const float *a, size_t lda, const float *b, size_t ldb,
+              float beta, float *c, size_t ldc);
+
+/// ck_sgemm with an explicit variant (tests and benchmarks). Returns 0 if the CPU lacks it.
+int ck_sgemm_isa(ck_isa isa, ck_trans trans_a, ck_trans trans_b, size_t m, size_t n,
+                 size_t k, float alpha, const float *a, size_t lda, const float *b,
+                 size_t ldb, float beta, float *c, size_t ldc);
+
+/// Sets OpenBLAS's own thread count (we parallelise ourselves; default 1).
+void ck_blas_set_threads(int threads);
+
+/* ------------------------------------------------- bias and activations */
+
+/// An activation applied elementwise (softmax: along each row).
+typedef enum {
+    CK_ACT_LINEAR = 0,
+    CK_ACT_RELU = 1,
+    CK_ACT_SIGMOID = 2,
+    CK_ACT_TANH = 3,
+    CK_ACT_SOFTMAX = 4
+} ck_act;
+
+/// y(rows×cols) := act(x + bias) with bias broadcast over rows (bias may be NULL).
+/// y may equal x (in place).
+void ck_bias_act_forward(float *y, const float *x, const float *bias, size_t rows,
+                         size_t cols, ck_act act);
+
+/// dx := dy ⊙ act'(·), written from the activation's output y (rows×cols).
+/// Softmax: dx = y ⊙ (dy − Σ_row dy·y). dx may equal dy (in place).
+void ck_act_backward(float *dx, const float *dy, const float *y, size_t rows, size_t cols,
+                     ck_act act);
+
+/// dbias(cols) := Σ_rows dz (overwrites dbias).
+void ck_bias_backward(float *dbias, const float *dz, size_t rows, size_t cols);
+
+/// Numerically stable logistic: 1/(1+e^-x) without overflow for any finite x.
+void ck_sigmoid_forward(float *y, const float *x, size_t n);
+
+/* ------------------------------------------------------------------ losses */
+
+/// Binary cross-entropy from logits z against targets t in [0,1], averaged over n:
+/// L = mean(max(z,0) − z·t + log(1+e^−|z|)). Writes dz = (σ(z) − t)/n (dz may be NULL)
+/// and, if prob is not NULL, σ(z). Returns L (accumulated in double).
+double ck_bce_logits(float *dz, float *prob, const float *z, const float *t, size_t n);
+
+/// Binary cross-entropy on probabilities p (clipped to [eps, 1−eps], eps = 1e-7, as Keras).
+/// Writes dp = ∂L/∂p (mean over n); returns L.
+double ck_bce_prob(float *dp, const float *p, const float *t, size_t n);
+
+/// Mean squared error over n values: L = mean((y − t)²); dy = 2(y − t)/n (may be NULL).
+double ck_mse(float *dy, const float *y, const float *t, size_t n);
+
+/// Softmax cross-entropy from logits (rows×cols), averaged over rows. Targets are either
+/// dense rows (t_dense, rows×cols, e.g. one-hot) or class indices (t_index, rows); pass
+/// NULL for the other. Writes dz = (softmax − target)/rows (may be NULL) and, if prob is
+/// not NULL, the softmax. Returns L. An index outside [0, cols) makes the result NaN.
+double ck_softmax_xent(float *dz, float *prob, const float *z, const float *t_dense,
+                       const int32_t *t_index, size_t rows, size_t cols);
+
+/// Categorical cross-entropy on probabilities (rows×cols, clipped to [1e-7, 1−1e-7]):
+/// writes dp (may be NULL), returns mean over rows.
+double ck_xent_prob(float *dp, const float *p, const float *t_dense, const int32_t *t_index,
+                    size_t rows, size_t cols);
+
+/* -------------------------------------------------------------- optimizers */
+
+/// SGD as Keras: p −= lr·wd·p (decoupled decay, if wd > 0); without momentum p −= lr·g;
+/// with momentum v := μ·v − lr·g, then p += v, or with Nesterov p += μ·v − lr·g.
+/// velocity may be NULL when momentum == 0.
+void ck_sgd_step(float *param, float *velocity, const float *grad, size_t n,
+                 float learning_rate, float momentum, int nesterov, float weight_decay);
+
+/// Adam as Keras (and AdamW when weight_decay > 0, decoupled: p −= lr·wd·p first):
+/// m += (1−β1)(g − m); v += (1−β2)(g² − v);
+/// p −= lr·√(1−β2^t)/(1−β1^t) · m/(√v + ε), t = step ≥ 1.
+void ck_adam_step(float *param, float *m, float *v, const float *grad, size_t n,
+                  float learning_rate, float beta1, float beta2, float epsilon,
+                  uint64_t step, float weight_decay);
+
+/* ------------------------------------------------------------------- utils */
+
+/// 1 if all n values are finite, else 0.
+int ck_all_finite(const float *x, size_t n);
+
+/// Copies rows: dst row i := src row index[i] (each `cols` floats). For batch gathers.
+void ck_gather_rows(float *dst, const float *src, const int64_t *index, size_t rows,
+                    size_t cols);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,60 @@
+/*
+ * Optimizer steps over one flat parameter array (DeepCore keeps every dense parameter
+ * in one arena, so a step is one call). Formulas follow Keras 3: decoupled weight decay
+ * (p −= lr·wd·p) before the update; Adam folds bias correction into the step size.
+ */
+#include "ckernels.h"
+#include "ck_vector.h"
+#include <math.h>
+
+CK_CLONES
+void ck_sgd_step(float *restrict param, float *restrict velocity, const float *restrict grad,
+                 size_t n, float learning_rate, float momentum, int nesterov,
+                 float weight_decay) {
+    if (weight_decay > 0.0f) {
+        float keep = 1.0f - learning_rate * weight_decay;
+        for (size_t i = 0; i < n; i++) param[i] *= keep;
+    }
+    if (momentum == 0.0f || !velocity) {
+        for (size_t i = 0; i < n; i++) param[i] -= learning_rate * grad[i];
+        return;
+    }
+    if (nesterov) {
+        for (size_t i = 0; i < n; i++) {
+            float v = momentum * velocity[i] - learning_rate * grad[i];
+            velocity[i] = v;
+            param[i] += momentum * v - learning_rate * grad[i];
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            float v = momentum * velocity[i] - learning_rate * grad[i];
+            velocity[i] = v;
+            param[i] += v;
+        }
+    }
+}
+
+CK_CLONES
+static void adam_sweep(float *restrict param, float *restrict m, float *restrict v,
+                       const float *restrict grad, size_t n, float alpha, float beta1,
+                       float beta2, float epsilon, float keep) {
+    float one_b1 = 1.0f - beta1, one_b2 = 1.0f - beta2;
+    for (size_t i = 0; i < n; i++) {
+        float g = grad[i];
+        float mi = m[i] + one_b1 * (g - m[i]);
+        float vi = v[i] + one_b2 * (g * g - v[i]);
+        m[i] = mi;
+        v[i] = vi;
+        param[i] = param[i] * keep - alpha * mi / (sqrtf(vi) + epsilon);
+    }
+}
+
+void ck_adam_step(float *param, float *m, float *v, const float *grad, size_t n,
+                  float learning_rate, float beta1, float beta2, float epsilon,
+                  uint64_t step, float weight_decay) {
+    double t = (double)(step == 0 ? 1 : step);
+    /* Bias correction as one scalar: lr·√(1−β2^t)/(1−β1^t). */
+    double alpha = learning_rate * sqrt(1.0 - pow(beta2, t)) / (1.0 - pow(beta1, t));
+    float keep = weight_decay > 0.0f ? 1.0f - learning_rate * weight_decay : 1.0f;
+    adam_sweep(param, m, v, grad, n, (float)alpha, beta1, beta2, epsilon, keep);
+}

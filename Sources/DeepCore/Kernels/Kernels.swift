@@ -1,0 +1,99 @@
+internal import CKernels
+
+/// The instruction-set variant that the matrix kernels use.
+///
+/// ```swift
+/// print(KernelISA.active)          // automatic: avx512 or OpenBLAS per shape
+/// KernelISA.setActive(.avx2)       // force one variant, e.g. for a benchmark
+/// ```
+public enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
+    case scalar, avx2, avx512, neon, openBLAS, automatic
+
+    var raw: ck_isa {
+        switch self {
+        case .scalar: CK_ISA_SCALAR
+        case .avx2: CK_ISA_AVX2
+        case .avx512: CK_ISA_AVX512
+        case .neon: CK_ISA_NEON
+        case .openBLAS: CK_ISA_BLAS
+        case .automatic: CK_ISA_AUTO
+        }
+    }
+
+    init(raw: ck_isa) {
+        self = KernelISA.allCases.first { $0.raw == raw } ?? .scalar
+    }
+
+    /// The best native variant this CPU supports.
+    public static var native: KernelISA { ck_dispatch_init(); return KernelISA(raw: ck_native_isa()) }
+    /// The variant GEMM uses now (``automatic`` unless changed).
+    public static var active: KernelISA { ck_dispatch_init(); return KernelISA(raw: ck_active_isa()) }
+    /// Variants this CPU can run.
+    public static var available: [KernelISA] { allCases.filter(\.isAvailable) }
+    /// Whether this CPU can run the variant.
+    public var isAvailable: Bool { ck_dispatch_init(); return ck_isa_available(raw) != 0 }
+    /// Makes GEMM use `isa`; returns `false` (and changes nothing) if the CPU lacks it.
+    @discardableResult
+    public static func setActive(_ isa: KernelISA) -> Bool {
+        ck_dispatch_init()
+        return ck_set_active_isa(isa.raw) != 0
+    }
+    /// The kernel library's own name for the variant.
+    public var description: String { String(cString: ck_isa_name(raw)) }
+}
+
+/// Every crossing into CKernels. Swift checks shapes here; C trusts its caller.
+enum Kernels {
+    /// `c = alpha·op(a)·op(b) + beta·c` for row-major views.
+    static func gemm(_ a: MatrixView, _ b: MatrixView, into c: MatrixView,
+                     transposeA ta: Bool = false, transposeB tb: Bool = false,
+                     alpha: Float = 1, beta: Float = 0) {
+        let m = ta ? a.columns : a.rows
+        let k = ta ? a.rows : a.columns
+        let n = tb ? b.rows : b.columns
+        precondition((tb ? b.columns : b.rows) == k && c.rows == m && c.columns == n,
+                     "gemm: \(a.rows)×\(a.columns)\(ta ? "ᵀ" : "") · \(b.rows)×\(b.columns)\(tb ? "ᵀ" : "") → \(c.rows)×\(c.columns)")
+        guard m > 0, n > 0 else { return }
+        ck_sgemm(ta ? CK_TRANS : CK_NO_TRANS, tb ? CK_TRANS : CK_NO_TRANS, m, n, k, alpha,
+                 a.base, max(a.columns, 1), b.base, max(b.columns, 1), beta, c.base, max(c.columns, 1))
+    }
+
+    static func biasActivationForward(_ y: MatrixView, _ x: MatrixView,
+                                      bias: UnsafePointer<Float>?, _ act: Activation) {
+        precondition(x.rows == y.rows && x.columns == y.columns)
+        ck_bias_act_forward(y.base, x.base, bias, y.rows, y.columns, act.raw)
+    }
+
+    static func activationBackward(_ dx: MatrixView, _ dy: MatrixView, output y: MatrixView,
+                                   _ act: Activation) {
+        precondition(dx.count == dy.count && dy.count == y.count)
+        ck_act_backward(dx.base, dy.base, y.base, y.rows, y.columns, act.raw)
+    }
+
+    static func biasBackward(_ dbias: UnsafeMutablePointer<Float>, _ dz: MatrixView) {
+        ck_bias_backward(dbias, dz.base, dz.rows, dz.columns)
+    }
+
+    static func allFinite(_ p: UnsafePointer<Float>, count: Int) -> Bool {
+        ck_all_finite(p, count) != 0
+    }
+
+    static func gatherRows(_ dst: MatrixView, from src: UnsafePointer<Float>,
+                           indices: UnsafePointer<Int64>) {
+        ck_gather_rows(dst.base, src, indices, dst.rows, dst.columns)
+    }
+
+    static func setBLASThreads(_ n: Int) { ck_dispatch_init(); ck_blas_set_threads(Int32(n)) }
+}
+
+extension Activation {
+    var raw: ck_act {
+        switch self {
+        case .linear: CK_ACT_LINEAR
+        case .relu: CK_ACT_RELU
+        case .sigmoid: CK_ACT_SIGMOID
+        case .tanh: CK_ACT_TANH
+        case .softmax: CK_ACT_SOFTMAX
+        }
+    }
+}

@@ -1,0 +1,62 @@
+/// A fully connected layer: `activation(input · kernel + bias)`, with the kernel of shape
+/// `[inputs, units]` initialised Glorot-uniform and the bias zero, as Keras does.
+///
+/// ```swift
+/// Dense(units: 128, activation: .relu)
+/// ```
+public final class Dense: Layer, ActivationFusing {
+    public var name = "dense"
+    public var typeName: String { "Dense" }
+    /// Output features.
+    public let units: Int
+    /// The nonlinearity applied after the affine map.
+    public let activation: Activation
+    /// Whether a bias is added.
+    public let usesBias: Bool
+    var defersActivation = false
+    private let kernelInitializer: Initializer
+    /// `[inputs, units]`, available after the model is built.
+    public private(set) var kernel: Parameter?
+    /// `[units]`, when `usesBias`.
+    public private(set) var bias: Parameter?
+
+    /// A dense layer of `units` outputs.
+    public init(units: Int, activation: Activation = .linear, usesBias: Bool = true,
+                kernelInitializer: Initializer = .glorotUniform) {
+        precondition(units > 0, "Dense: units must be positive, got \(units)")
+        self.units = units
+        self.activation = activation
+        self.usesBias = usesBias
+        self.kernelInitializer = kernelInitializer
+    }
+
+    public func build(inputShape: [Int]) throws -> [Int] {
+        guard inputShape.count == 1, inputShape[0] > 0 else {
+            throw DeepCoreError.shapeMismatch("Dense '\(name)' expects a vector input, got shape \(inputShape)")
+        }
+        kernel = Parameter(name: "kernel", shape: [inputShape[0], units], initializer: kernelInitializer)
+        bias = usesBias ? Parameter(name: "bias", shape: [units], initializer: .zeros) : nil
+        return [units]
+    }
+
+    public var parameters: [Parameter] { [kernel, bias].compactMap { $0 } }
+
+    var appliedActivation: Activation { defersActivation ? .linear : activation }
+
+    public func forward(_ input: MatrixView, into output: MatrixView, context: LayerContext) {
+        let w = MatrixView(base: kernel!.value!, rows: input.columns, columns: units)
+        Kernels.gemm(input, w, into: output)
+        Kernels.biasActivationForward(output, output, bias: bias?.value, appliedActivation)
+    }
+
+    public func backward(input: MatrixView, output: MatrixView, outputGradient dy: MatrixView,
+                         inputGradient dx: MatrixView?, context: LayerContext) {
+        // Fold the activation's derivative into the incoming gradient: dZ = dY ⊙ act'(Y).
+        Kernels.activationBackward(dy, dy, output: output, appliedActivation)
+        let w = MatrixView(base: kernel!.value!, rows: input.columns, columns: units)
+        let dw = MatrixView(base: kernel!.gradient!, rows: input.columns, columns: units)
+        Kernels.gemm(input, dy, into: dw, transposeA: true)          // dW = Xᵀ·dZ
+        if let b = bias { Kernels.biasBackward(b.gradient!, dy) }    // db = Σ dZ
+        if let dx { Kernels.gemm(dy, w, into: dx, transposeB: true) } // dX = dZ·Wᵀ
+    }
+}

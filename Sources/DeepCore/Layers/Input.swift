@@ -1,0 +1,23 @@
+/// Declares the per-sample input shape of a model, as `keras.Input(shape=...)`.
+///
+/// ```swift
+/// Sequential([Input(shape: [64]), Dense(units: 1, activation: .sigmoid)])
+/// ```
+public final class Input: Layer {
+    public var name = "input"
+    public var typeName: String { "InputLayer" }
+    /// The per-sample shape.
+    public let shape: [Int]
+
+    /// An input of `shape` (per sample, without the batch axis).
+    public init(shape: [Int]) {
+        precondition(shape.allSatisfy { $0 > 0 }, "Input: dimensions must be positive, got \(shape)")
+        self.shape = shape
+    }
+
+    public func build(inputShape: [Int]) throws -> [Int] { shape }
+    public var parameters: [Parameter] { [] }
+    public func forward(_ input: MatrixView, into output: MatrixView, context: LayerContext) {}
+    public func backward(input: MatrixView, output: MatrixView, outputGradient: MatrixView,
+                         inputGradient: MatrixView?, context: LayerContext) {}
+}

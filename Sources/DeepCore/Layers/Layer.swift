@@ -1,0 +1,45 @@
+/// What a layer sees of the step it runs in.
+public struct LayerContext: Sendable {
+    /// `true` during `fit`, `false` in `evaluate` and `predict` (dropout uses this).
+    public var isTraining: Bool
+    /// The optimizer step counter; with `seed`, fixes any randomness of this step.
+    public var step: UInt64
+    /// The run's seed.
+    public var seed: UInt64
+}
+
+/// A building block of a model: it declares its parameters for an input shape and maps a
+/// batch of inputs to a batch of outputs, forward and backward, over buffers the model
+/// owns and plans once (so a training step allocates nothing).
+///
+/// Shapes are per sample (no batch axis). Activations are `MatrixView`s of
+/// `batch × features`. Gradients of parameters are *overwritten* by `backward`.
+public protocol Layer: AnyObject {
+    /// A unique name within the model (`dense`, `dense_1`, …), set when it is added.
+    var name: String { get set }
+    /// The type name shown by `summary()`, e.g. `Dense`.
+    var typeName: String { get }
+    /// Declares parameters for `inputShape` and returns the output shape (per sample).
+    func build(inputShape: [Int]) throws -> [Int]
+    /// The trainable parameters (empty for parameter-free layers).
+    var parameters: [Parameter] { get }
+    /// Computes `output` from `input` (both `batch × features`).
+    func forward(_ input: MatrixView, into output: MatrixView, context: LayerContext)
+    /// Given `outputGradient` (∂L/∂output, which the layer may overwrite), writes the
+    /// parameters' gradients and, when `inputGradient` is not `nil`, ∂L/∂input.
+    func backward(input: MatrixView, output: MatrixView, outputGradient: MatrixView,
+                  inputGradient: MatrixView?, context: LayerContext)
+}
+
+/// A layer whose output goes through an ``Activation`` that a loss can absorb: sigmoid
+/// before binary cross-entropy and softmax before categorical cross-entropy are then
+/// computed from logits in one stable kernel. The model sets `defersActivation`.
+protocol ActivationFusing: Layer {
+    var activation: Activation { get }
+    var defersActivation: Bool { get set }
+}
+
+extension Layer {
+    /// The number of trainable scalars.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+}

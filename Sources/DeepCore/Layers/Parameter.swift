@@ -1,0 +1,74 @@
+/// How a parameter's first values are drawn.
+public enum Initializer: Sendable, Equatable {
+    /// All zeros (Keras' default for biases).
+    case zeros
+    /// Uniform in ±√(6 / (fanIn + fanOut)) (Keras' default for `Dense` kernels).
+    case glorotUniform
+    /// Uniform in `range`.
+    case uniform(ClosedRange<Float>)
+    /// Normal with the given standard deviation.
+    case normal(standardDeviation: Float)
+
+    func fill(_ p: UnsafeMutablePointer<Float>, shape: [Int], rng: inout SeededGenerator) {
+        let count = shape.reduce(1, *)
+        switch self {
+        case .zeros:
+            p.update(repeating: 0, count: count)
+        case .glorotUniform:
+            let fanIn = shape.count >= 2 ? shape[shape.count - 2] : count
+            let fanOut = shape.last ?? 1
+            let limit = (6 / Float(max(fanIn + fanOut, 1))).squareRoot()
+            for i in 0..<count { p[i] = rng.nextFloat(in: -limit...limit) }
+        case .uniform(let range):
+            for i in 0..<count { p[i] = rng.nextFloat(in: range) }
+        case .normal(let sd):
+            for i in 0..<count { p[i] = sd * rng.nextNormal() }
+        }
+    }
+}
+
+/// A trainable array of a layer (a kernel or a bias). The model places every parameter's
+/// values in one contiguous arena and its gradient in a second arena of the same layout,
+/// so an optimizer step is one kernel call; `Parameter` is the layer's handle to its slice.
+public final class Parameter {
+    /// A short name unique within its layer, e.g. `kernel` or `bias`.
+    public let name: String
+    /// The parameter's shape, e.g. `[inputs, units]` for a `Dense` kernel.
+    public let shape: [Int]
+    /// How its values are first drawn.
+    public let initializer: Initializer
+    /// Number of scalars.
+    public var count: Int { shape.reduce(1, *) }
+
+    /// The values, bound by the model when it is built.
+    private(set) var value: UnsafeMutablePointer<Float>?
+    /// The gradient of the loss with respect to the values, bound with them.
+    private(set) var gradient: UnsafeMutablePointer<Float>?
+
+    /// A parameter of `shape`, initialised by `initializer`.
+    public init(name: String, shape: [Int], initializer: Initializer) {
+        self.name = name
+        self.shape = shape
+        self.initializer = initializer
+    }
+
+    func bind(value: UnsafeMutablePointer<Float>, gradient: UnsafeMutablePointer<Float>) {
+        self.value = value
+        self.gradient = gradient
+    }
+
+    /// The values as a tensor (a copy). Empty before the model is built.
+    public var tensor: Tensor {
+        guard let value else { return Tensor(zeros: [0]) }
+        var t = Tensor(zeros: shape)
+        t.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: value, count: count) }
+        return t
+    }
+
+    /// Overwrites the values; the shape must match.
+    public func assign(_ t: Tensor) {
+        precondition(t.shape == shape, "Parameter \(name): assigning \(t.shape) to \(shape)")
+        guard let value else { preconditionFailure("Parameter \(name) is not built yet") }
+        t.withUnsafeBufferPointer { value.update(from: $0.baseAddress!, count: count) }
+    }
+}

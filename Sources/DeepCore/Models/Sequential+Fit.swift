@@ -1,0 +1,156 @@
+extension Sequential {
+    /// Trains the model on `x` (samples × features) against `y` for `epochs` passes.
+    ///
+    /// ```swift
+    /// let history = try model.fit(x, y, epochs: 3, batchSize: 32, validationSplit: 0.1)
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - validationSplit: the fraction of samples, taken from the end before shuffling
+    ///     (as Keras), held out to report `val_` metrics each epoch.
+    ///   - validationData: explicit `(x, y)` for validation; wins over `validationSplit`.
+    ///   - shuffle: whether to reshuffle the training samples every epoch.
+    ///   - seed: fixes the shuffling; `nil` uses the model's seed. On one thread the same
+    ///     seeds give bit-identical weights.
+    /// - Returns: the per-epoch loss and metrics.
+    /// - Throws: ``DeepCoreError`` for mismatched shapes, NaN or infinite data, empty data,
+    ///   a batch size below 1, a loss that does not fit the output, or a loss that turns
+    ///   NaN (naming the epoch and batch; the weights stay as they were before that batch).
+    @discardableResult
+    public func fit(_ x: Tensor, _ y: Tensor, epochs: Int = 1, batchSize: Int = 32,
+                    validationSplit: Double = 0, validationData: (x: Tensor, y: Tensor)? = nil,
+                    shuffle: Bool = true, seed: UInt64? = nil, callbacks: [any Callback] = [],
+                    verbose: Verbosity = .auto) throws -> History {
+        guard let optimizer, let loss else { throw DeepCoreError.notReady("call compile(optimizer:loss:metrics:) before fit") }
+        guard batchSize > 0 else { throw DeepCoreError.invalidArgument("batch size must be at least 1, got \(batchSize)") }
+        guard epochs >= 0 else { throw DeepCoreError.invalidArgument("epochs must be ≥ 0, got \(epochs)") }
+        guard validationSplit >= 0, validationSplit < 1 else {
+            throw DeepCoreError.invalidArgument("validation split must be in [0, 1), got \(validationSplit)")
+        }
+        guard let yAll = try prepare(x, y, role: "training") else { return History() }
+        if optimizer.parameterCount != arena!.count { optimizer.prepare(parameterCount: arena!.count) }
+
+        var (trainX, trainY) = (x, yAll)
+        var validation: (Tensor, Tensor)?
+        if let vd = validationData {
+            validation = (vd.x, try prepare(vd.x, vd.y, role: "validation")!)
+        } else if validationSplit > 0 {
+            let n = x.shape[0]
+            let split = n - Int(Double(n) * validationSplit)
+            guard split > 0, split < n else {
+                throw DeepCoreError.emptyData("validation split \(validationSplit) of \(n) samples leaves an empty part")
+            }
+            validation = (x.rows(split..<n), yAll.rows(split..<n))
+            (trainX, trainY) = (x.rows(0..<split), yAll.rows(0..<split))
+        }
+
+        let loop = TrainingLoop(model: self, optimizer: optimizer, loss: loss,
+                                x: trainX, y: trainY, batchSize: batchSize)
+        var all = callbacks
+        if verbose != .silent { all.insert(ProgressLogger(verbosity: verbose), at: 0) }
+        let control = TrainingControl(model: self, epochs: epochs)
+        var history = History()
+        var rng = SeededGenerator(seed: seed ?? self.seed &+ 0x5EED)
+        stopTrainingRequested = false
+        fusingLayer?.defersActivation = true
+        defer { fusingLayer?.defersActivation = false }
+
+        for cb in all { cb.onTrainBegin(control: control) }
+        for epoch in 0..<epochs {
+            for cb in all { cb.onEpochBegin(epoch, control: control) }
+            let start = ContinuousClock.now
+            if shuffle { loop.shuffle(&rng) }
+            var logs = try loop.runEpoch(epoch, callbacks: all)
+            if let (vx, vy) = validation {
+                let v = try measure(vx, vy, batchSize: batchSize, plan: loop.plan)
+                for (k, value) in v { logs.entries.append(("val_" + k, value)) }
+            }
+            logs.seconds = ProgressLogger.seconds(ContinuousClock.now - start)
+            history.append(epoch: epoch, logs: logs)
+            for cb in all { cb.onEpochEnd(epoch, logs: logs, control: control) }
+            if stopTrainingRequested { break }
+        }
+        for cb in all { cb.onTrainEnd(control: control) }
+        return history
+    }
+}
+
+/// One `fit` call's state: the batch plan, the sample order and the metric accumulators.
+/// `runEpoch` is the hot loop; it allocates nothing per batch.
+final class TrainingLoop {
+    let model: Sequential
+    let optimizer: Optimizer
+    let evaluator: LossEvaluator
+    let plan: BatchPlan
+    let xs: RowSource
+    let ys: RowSource
+    let sampleCount: Int
+    let batchSize: Int
+    let accumulators: [MetricAccumulator]
+    private let order: UnsafeMutablePointer<Int64>
+    private let workspace = Workspace()
+
+    init(model: Sequential, optimizer: Optimizer, loss: Loss, x: Tensor, y: Tensor, batchSize: Int) {
+        self.model = model
+        self.optimizer = optimizer
+        evaluator = LossEvaluator(loss: loss, fused: model.fusingLayer != nil)
+        sampleCount = x.shape[0]
+        self.batchSize = min(batchSize, sampleCount)
+        plan = model.makePlan(capacity: self.batchSize, targetWidth: y.shape[1])
+        xs = RowSource(x)
+        ys = RowSource(y)
+        accumulators = model.metrics.map { MetricAccumulator($0, loss: loss, outputWidth: model.outputWidth) }
+        order = workspace.indices(sampleCount)
+        for i in 0..<sampleCount { order[i] = Int64(i) }
+    }
+
+    /// Fisher–Yates over the sample order.
+    func shuffle(_ rng: inout SeededGenerator) {
+        var i = sampleCount - 1
+        while i > 0 {
+            let j = rng.nextIndex(below: i + 1)
+            (order[i], order[j]) = (order[j], order[i])
+            i -= 1
+        }
+    }
+
+    func runEpoch(_ epoch: Int, callbacks: [any Callback]) throws -> EpochLogs {
+        for a in accumulators { a.reset() }
+        let batches = (sampleCount + batchSize - 1) / batchSize
+        let arena = model.arena!
+        let sparse = evaluator.loss.isSparse
+        var lossSum = 0.0
+        var seen = 0
+        for batch in 0..<batches {
+            let start = batch * batchSize
+            let rows = min(batchSize, sampleCount - start)
+            let input = plan.input.prefix(rows: rows)
+            let targets = plan.targets.prefix(rows: rows)
+            xs.gather(into: input, order: order, start: start)
+            ys.gather(into: targets, order: order, start: start)
+            let context = LayerContext(isTraining: true, step: optimizer.iterations, seed: model.seed)
+            model.forward(plan, rows: rows, context: context)
+            let last = plan.outputs.count - 1
+            let probabilities = plan.probabilities.prefix(rows: rows)
+            let loss = evaluator.evaluate(output: plan.outputs[last].prefix(rows: rows), targets: targets,
+                                          classIndices: plan.classIndices,
+                                          gradient: plan.gradients[last].prefix(rows: rows),
+                                          probabilities: probabilities)
+            guard loss.isFinite else { throw DeepCoreError.trainingDiverged(epoch: epoch, batch: batch, loss: loss) }
+            model.backward(plan, rows: rows, context: context)
+            guard Kernels.allFinite(arena.gradients, count: arena.count) else {
+                throw DeepCoreError.trainingDiverged(epoch: epoch, batch: batch, loss: .nan)
+            }
+            optimizer.update(arena.values, gradients: arena.gradients, count: arena.count)
+            for a in accumulators { a.update(predictions: probabilities, targets: targets, sparse: sparse) }
+            lossSum += loss * Double(rows)
+            seen += rows
+            let logs = BatchLogs(batch: batch, batchCount: batches, runningLoss: lossSum / Double(seen), loss: loss)
+            for cb in callbacks { cb.onBatchEnd(batch, logs: logs) }
+        }
+        var logs = EpochLogs()
+        logs.entries.append(("loss", lossSum / Double(max(seen, 1))))
+        for a in accumulators { logs.entries.append((a.metric.description, a.result)) }
+        return logs
+    }
+}

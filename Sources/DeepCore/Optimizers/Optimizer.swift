@@ -1,0 +1,125 @@
+/// Updates the model's parameters from their gradients after each batch. Every dense
+/// parameter of a model lives in one arena, so a step is one fused kernel call.
+///
+/// Use ``SGD``, ``Adam`` or ``AdamW``. An optimizer keeps state (moments) for one model.
+public class Optimizer {
+    /// The step size.
+    public var learningRate: Float
+    /// Steps taken so far (Adam's bias correction uses it).
+    public internal(set) var iterations: UInt64 = 0
+    var workspace = Workspace()
+    var parameterCount = 0
+
+    init(learningRate: Float) {
+        precondition(learningRate.isFinite && learningRate >= 0,
+                     "Optimizer: learning rate must be finite and non-negative, got \(learningRate)")
+        self.learningRate = learningRate
+    }
+
+    /// Allocates state for `count` parameters (once per model) and resets it.
+    func prepare(parameterCount count: Int) {
+        workspace = Workspace()
+        parameterCount = count
+        iterations = 0
+        allocateState(count)
+    }
+
+    func allocateState(_ count: Int) {}
+
+    /// One update of `count` values from their gradients.
+    func update(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int) {
+        iterations += 1
+        apply(values, gradients: gradients, count: count)
+    }
+
+    func apply(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int) {
+        fatalError("Optimizer subclasses implement apply")
+    }
+
+    /// A short description for logs.
+    var configurationDescription: String { "\(type(of: self))(learningRate: \(learningRate))" }
+}
+
+/// Stochastic gradient descent with optional momentum, Nesterov momentum and decoupled
+/// weight decay, as `keras.optimizers.SGD`.
+public final class SGD: Optimizer {
+    /// The velocity's decay, in [0, 1).
+    public let momentum: Float
+    /// Whether to use Nesterov momentum.
+    public let nesterov: Bool
+    /// Decoupled weight decay: `p −= learningRate · weightDecay · p` each step.
+    public let weightDecay: Float
+    private var velocity: UnsafeMutablePointer<Float>?
+
+    /// SGD with `learningRate` (Keras' default 0.01).
+    public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false,
+                weightDecay: Float = 0) {
+        precondition(momentum >= 0 && momentum < 1, "SGD: momentum must be in [0, 1), got \(momentum)")
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+        super.init(learningRate: learningRate)
+    }
+
+    override func allocateState(_ count: Int) {
+        velocity = momentum > 0 ? workspace.floats(count) : nil
+    }
+
+    override func apply(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int) {
+        Kernels.sgdStep(values, velocity: velocity, gradient: gradients, count: count,
+                        learningRate: learningRate, momentum: momentum, nesterov: nesterov,
+                        weightDecay: weightDecay)
+    }
+}
+
+/// Adam with bias correction and Keras' defaults (learning rate 0.001, β1 0.9, β2 0.999,
+/// ε 1e-7), as `keras.optimizers.Adam`.
+public class Adam: Optimizer {
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+    /// Decoupled weight decay (AdamW); 0 for plain Adam.
+    public let weightDecay: Float
+    private var m: UnsafeMutablePointer<Float>?
+    private var v: UnsafeMutablePointer<Float>?
+
+    /// Adam with Keras' defaults.
+    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999,
+                epsilon: Float = 1e-7) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        weightDecay = 0
+        super.init(learningRate: learningRate)
+    }
+
+    init(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        super.init(learningRate: learningRate)
+    }
+
+    override func allocateState(_ count: Int) {
+        m = workspace.floats(count)
+        v = workspace.floats(count)
+    }
+
+    override func apply(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int) {
+        Kernels.adamStep(values, m: m!, v: v!, gradient: gradients, count: count,
+                         learningRate: learningRate, beta1: beta1, beta2: beta2,
+                         epsilon: epsilon, step: iterations, weightDecay: weightDecay)
+    }
+}
+
+/// Adam with decoupled weight decay (Loshchilov and Hutter), as `keras.optimizers.AdamW`
+/// (default weight decay 0.004).
+public final class AdamW: Adam {
+    /// AdamW with Keras' defaults.
+    public init(learningRate: Float = 0.001, weightDecay: Float = 0.004, beta1: Float = 0.9,
+                beta2: Float = 0.999, epsilon: Float = 1e-7) {
+        super.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                   weightDecay: weightDecay)
+    }
+}

@@ -1,0 +1,106 @@
+import CKernels
+import Testing
+
+struct GEMMShape: Sendable, CustomTestStringConvertible {
+    let m: Int, n: Int, k: Int
+    var ta = false, tb = false
+    var alpha: Float = 1, beta: Float = 0
+    var pad = 0   // extra columns in every leading dimension
+    var testDescription: String {
+        "\(m)×\(n)×\(k)\(ta ? " Aᵀ" : "")\(tb ? " Bᵀ" : "") α=\(alpha) β=\(beta)\(pad > 0 ? " ld+\(pad)" : "")"
+    }
+}
+
+let gemmShapes: [GEMMShape] = {
+    var shapes: [GEMMShape] = []
+    let sizes = [(1, 1, 1), (7, 7, 7), (16, 16, 16), (17, 17, 17), (63, 65, 17), (65, 63, 65),
+                 (1, 65, 7), (65, 1, 63), (100, 37, 129), (33, 129, 300), (8, 32, 1)]
+    for (m, n, k) in sizes {
+        for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+            shapes.append(GEMMShape(m: m, n: n, k: k, ta: ta, tb: tb))
+        }
+    }
+    shapes.append(GEMMShape(m: 17, n: 33, k: 9, alpha: 0.5, beta: 2, pad: 3))
+    shapes.append(GEMMShape(m: 17, n: 33, k: 9, ta: true, tb: true, alpha: -1.5, beta: -0.25, pad: 5))
+    shapes.append(GEMMShape(m: 64, n: 64, k: 64, ta: true, alpha: 1, beta: 1, pad: 1))
+    shapes.append(GEMMShape(m: 300, n: 520, k: 70, tb: true))
+    return shapes
+}()
+
+/// Runs one variant: C starts as NaN when beta == 0 (it must not be read), else random.
+func runGemm(_ s: GEMMShape, isa: ck_isa, seed: UInt64 = 1) -> (got: [Float], ref: [Double]) {
+    var rng = TestRNG(seed)
+    let (aRows, aCols) = s.ta ? (s.k, s.m) : (s.m, s.k)
+    let (bRows, bCols) = s.tb ? (s.n, s.k) : (s.k, s.n)
+    let lda = aCols + s.pad, ldb = bCols + s.pad, ldc = s.n + s.pad
+    let a = rng.floats(aRows * lda), b = rng.floats(bRows * ldb)
+    var c = s.beta == 0 ? [Float](repeating: .nan, count: s.m * ldc) : rng.floats(s.m * ldc)
+    var ref = [Double](repeating: 0, count: s.m * s.n)
+    var got = [Float](repeating: 0, count: s.m * s.n)
+    for i in 0..<s.m {
+        for j in 0..<s.n {
+            var acc = 0.0
+            for p in 0..<s.k {
+                let av = s.ta ? a[p * lda + i] : a[i * lda + p]
+                let bv = s.tb ? b[j * ldb + p] : b[p * ldb + j]
+                acc += Double(av) * Double(bv)
+            }
+            ref[i * s.n + j] = Double(s.alpha) * acc + (s.beta == 0 ? 0 : Double(s.beta) * Double(c[i * ldc + j]))
+        }
+    }
+    let ok = ck_sgemm_isa(isa, s.ta ? CK_TRANS : CK_NO_TRANS, s.tb ? CK_TRANS : CK_NO_TRANS,
+                          s.m, s.n, s.k, s.alpha, a, lda, b, ldb, s.beta, &c, ldc)
+    #expect(ok == 1)
+    for i in 0..<s.m { for j in 0..<s.n { got[i * s.n + j] = c[i * ldc + j] } }
+    // Padding columns of C must be untouched.
+    if s.pad > 0 && s.beta == 0 { #expect(c[s.n].isNaN) }
+    return (got, ref)
+}
+
+@Suite("GEMM") struct GEMMTests {
+    @Test(arguments: availableISAs, gemmShapes)
+    func sgemmMatchesDoubleReference(isa: ck_isa, shape: GEMMShape) {
+        let (got, ref) = runGemm(shape, isa: isa)
+        expectClose(got, ref, relative: 1e-5, "\(isa.testDescription) \(shape.testDescription)")
+    }
+
+    @Test(arguments: availableISAs)
+    func emptySizesAndZeroDepth(isa: ck_isa) {
+        // k == 0: C := beta·C (and beta == 0 gives zeros, never NaN from C).
+        var c: [Float] = [1, 2, 3, 4]
+        #expect(ck_sgemm_isa(isa, CK_NO_TRANS, CK_NO_TRANS, 2, 2, 0, 1, nil, 1, nil, 2, 0.5, &c, 2) == 1)
+        #expect(c == [0.5, 1, 1.5, 2])
+        var z: [Float] = [.nan, .nan, .nan, .nan]
+        #expect(ck_sgemm_isa(isa, CK_NO_TRANS, CK_NO_TRANS, 2, 2, 0, 1, nil, 1, nil, 2, 0, &z, 2) == 1)
+        #expect(z == [0, 0, 0, 0])
+        // m == 0 or n == 0: nothing is touched.
+        var untouched: [Float] = [7]
+        #expect(ck_sgemm_isa(isa, CK_NO_TRANS, CK_NO_TRANS, 0, 1, 3, 1, nil, 3, nil, 1, 0, &untouched, 1) == 1)
+        #expect(ck_sgemm_isa(isa, CK_NO_TRANS, CK_NO_TRANS, 1, 0, 3, 1, nil, 3, nil, 1, 0, &untouched, 1) == 1)
+        #expect(untouched == [7])
+    }
+
+    @Test func everyVariantIsReportedAndSelectable() {
+        ck_dispatch_init()
+        let native = ck_native_isa()
+        #expect(native != CK_ISA_BLAS && native != CK_ISA_AUTO)
+        #expect(ck_isa_available(native) == 1)
+        #expect(ck_isa_available(CK_ISA_SCALAR) == 1)
+        #expect(String(cString: ck_isa_name(CK_ISA_BLAS)) == "openblas")
+        let before = ck_active_isa()
+        #expect(ck_set_active_isa(CK_ISA_SCALAR) == 1)
+        #expect(ck_active_isa() == CK_ISA_SCALAR)
+        let (got, ref) = runGemm(GEMMShape(m: 9, n: 9, k: 9), isa: ck_active_isa())
+        expectClose(got, ref)
+        #expect(ck_set_active_isa(before) == 1)
+    }
+
+    @Test func automaticChoiceWorksOnSmallAndLargeShapes() {
+        // The automatic rule picks our kernel for small shapes and may pick OpenBLAS for
+        // large ones; both sides must give the reference result.
+        for s in [GEMMShape(m: 32, n: 128, k: 64), GEMMShape(m: 256, n: 300, k: 520, tb: true)] {
+            let (got, ref) = runGemm(s, isa: CK_ISA_AUTO)
+            expectClose(got, ref, "auto \(s.testDescription)")
+        }
+    }
+}
