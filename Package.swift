@@ -34,7 +34,8 @@ let package = Package(
             path: "Examples/SeedExample"
         ),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
-        .testTarget(name: "DeepCoreTests", dependencies: ["DeepCore"]),
+        .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
+        .testTarget(name: "DeepCoreTests", dependencies: ["DeepCore", "AllocationCounter"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -25,9 +25,18 @@
 /* kc×NR (16 KB for avx2) fits L1 beside the A sliver; mc×kc fits half of a 512 KB–1 MB L2. */
 static const ck_sgemm_variant k_scalar = {sgemm_ukr_scalar_4x8, 4, 8, 256, 128, 2048};
 #if defined(__x86_64__)
-static const ck_sgemm_variant k_avx2 = {sgemm_ukr_avx2_6x16, 6, 16, 256, 144, 2048};
+static const ck_sgemm_variant k_avx2 = {sgemm_ukr_avx2_6x16, 6, 16, 384, 192, 2048};
 /* kc = 192 keeps the 24 KB B panel plus a 6 KB A sliver within Zen 4's 32 KB L1. */
 static const ck_sgemm_variant k_avx512 = {sgemm_ukr_avx512_8x32, 8, 32, 192, 256, 2048};
+#endif
+
+/*
+ * Untransposed B whose k slice spans at most this many floats (kc·ldb) is not packed:
+ * the kernel reads its rows in place. Such a slice stays in L2 and its row stride is
+ * small enough not to alias in L1, and small problems are where packing costs most.
+ */
+#ifndef CK_B_INPLACE_FLOATS
+#define CK_B_INPLACE_FLOATS (16 * 1024)
 #endif
 
 /* ------------------------------------------------------------- scratch area */
@@ -66,11 +75,22 @@ static size_t block_size(size_t total, size_t cap, size_t q) {
 
 /* ------------------------------------------------------------------ packing */
 
+/*
+ * Rows in the sliver that starts `left` rows before the block's end. A short last
+ * sliver runs few accumulator chains (latency-bound), so a remainder of MR+1…2MR−1
+ * rows is split into two near-equal slivers instead (32 rows at MR 6: 6,6,6,6,4,4).
+ */
+static size_t sliver_rows(size_t left, size_t MR) {
+    if (left >= 2 * MR || left <= MR) return left < MR ? left : MR;
+    return (left + 1) / 2;
+}
+
 /* op(A)(i,p) for i < mc, p < kc  →  MR-row slivers: dst[sliver*MR*kc + p*MR + r]. */
 CK_INLINE void pack_a_mr(size_t mc, size_t kc, const float *restrict a, size_t lda, int ta,
                          int simd, float *restrict dst, const size_t MR) {
-    for (size_t i0 = 0; i0 < mc; i0 += MR, dst += MR * kc) {
-        const size_t rows = min_sz(MR, mc - i0);
+    size_t rows;
+    for (size_t i0 = 0; i0 < mc; i0 += rows, dst += MR * kc) {
+        rows = sliver_rows(mc - i0, MR);
         if (ta) { /* rows are contiguous within each k step */
             for (size_t p = 0; p < kc; ++p) {
                 const float *restrict s = a + p * lda + i0;
@@ -205,14 +225,16 @@ static void gemm_native(const ck_sgemm_variant *v, int simd_pack, int ta, int tb
     }
     float *const bp = ap + a_floats;
     const ck_sgemm_ukr_fn ukr = v->ukr;
+    /* Small untransposed B is read in place (see CK_B_INPLACE_FLOATS). */
+    const int b_inplace = !tb && kc_max * ldb <= CK_B_INPLACE_FLOATS;
 
     for (size_t jc = 0; jc < n; jc += nc_max) {
         const size_t nc = min_sz(nc_max, n - jc);
         for (size_t pc = 0; pc < k; pc += kc_max) {
             const size_t kc = min_sz(kc_max, k - pc);
             const float beta_p = pc == 0 ? beta : 1.0f;
-            pack_b(v, kc, nc, tb ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, tb, simd_pack,
-                   bp);
+            const float *const bblk = tb ? b + jc * ldb + pc : b + pc * ldb + jc;
+            if (!b_inplace) pack_b(v, kc, nc, bblk, ldb, tb, simd_pack, bp);
             for (size_t ic = 0; ic < m; ic += mc_max) {
                 const size_t mc = min_sz(mc_max, m - ic);
                 pack_a(v, mc, kc, ta ? a + pc * lda + ic : a + ic * lda + pc, lda, ta,
@@ -220,9 +242,20 @@ static void gemm_native(const ck_sgemm_variant *v, int simd_pack, int ta, int tb
                 for (size_t jr = 0; jr < nc; jr += NR) {
                     const size_t nr = min_sz(NR, nc - jr);
                     const float *bpanel = bp + jr * kc;
-                    for (size_t ir = 0; ir < mc; ir += MR) {
-                        ukr(kc, alpha, ap + ir * kc, bpanel, NR, beta_p,
-                            c + (ic + ir) * ldc + jc + jr, ldc, min_sz(MR, mc - ir), nr);
+                    size_t rsb = NR;
+                    if (b_inplace && nr == NR) {
+                        bpanel = bblk + jr;
+                        rsb = ldb;
+                    } else if (b_inplace) { /* the edge panel still needs its zero padding */
+                        pack_b(v, kc, nr, bblk + jr, ldb, 0, 0, bp);
+                        bpanel = bp;
+                    }
+                    const float *apanel = ap;
+                    size_t mr;
+                    for (size_t ir = 0; ir < mc; ir += mr, apanel += MR * kc) {
+                        mr = sliver_rows(mc - ir, MR);
+                        ukr(kc, alpha, apanel, bpanel, rsb, beta_p, c + (ic + ir) * ldc + jc + jr,
+                            ldc, mr, nr);
                     }
                 }
             }

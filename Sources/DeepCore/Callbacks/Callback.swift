@@ -105,7 +105,7 @@ public final class EarlyStopping: Callback {
             if restoresBestWeights { bestWeights = control.weights() }
         } else {
             wait += 1
-            if wait > patience {
+            if wait >= patience {
                 stoppedEpoch = epoch
                 control.stopTraining()
             }

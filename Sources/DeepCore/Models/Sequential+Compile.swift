@@ -27,10 +27,10 @@ extension Sequential {
             throw DeepCoreError.shapeMismatch("\(role) x must be (samples, features); got shape \(x.shape)")
         }
         guard x.shape[0] > 0 else { throw DeepCoreError.emptyData("\(role) x has no samples (shape \(x.shape))") }
-        try build(inputShape: [x.shape[1]])
-        if x.shape[1] != inputWidth {
+        if isBuilt && x.shape[1] != inputWidth {
             throw DeepCoreError.shapeMismatch("\(role) x has \(x.shape[1]) features; the model takes \(inputWidth)")
         }
+        try build(inputShape: [x.shape[1]])
         try Self.checkFinite(x, name: "\(role) x")
         guard let y else { return nil }
         guard let loss else { throw DeepCoreError.notReady("call compile(optimizer:loss:metrics:) first") }

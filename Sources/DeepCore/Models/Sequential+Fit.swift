@@ -142,15 +142,41 @@ final class TrainingLoop {
                 throw DeepCoreError.trainingDiverged(epoch: epoch, batch: batch, loss: .nan)
             }
             optimizer.update(arena.values, gradients: arena.gradients, count: arena.count)
-            for a in accumulators { a.update(predictions: probabilities, targets: targets, sparse: sparse) }
+            // Index loops: an iterator over an array of classes allocates in debug builds.
+            for i in 0..<accumulators.count {
+                accumulators[i].update(predictions: probabilities, targets: targets, sparse: sparse)
+            }
             lossSum += loss * Double(rows)
             seen += rows
             let logs = BatchLogs(batch: batch, batchCount: batches, runningLoss: lossSum / Double(seen), loss: loss)
-            for cb in callbacks { cb.onBatchEnd(batch, logs: logs) }
+            for i in 0..<callbacks.count { callbacks[i].onBatchEnd(batch, logs: logs) }
         }
         var logs = EpochLogs()
         logs.entries.append(("loss", lossSum / Double(max(seen, 1))))
         for a in accumulators { logs.entries.append((a.metric.description, a.result)) }
         return logs
+    }
+}
+
+extension Sequential {
+    /// One forward and backward pass over all of `x` as a single batch, without updating
+    /// the weights: returns the loss and leaves ∂L/∂θ in the gradient arena. For gradient
+    /// checks and diagnostics.
+    func lossAndGradients(_ x: Tensor, _ y: Tensor) throws -> Double {
+        guard let loss else { throw DeepCoreError.notReady("call compile first") }
+        guard let y2 = try prepare(x, y, role: "gradient") else { return 0 }
+        fusingLayer?.defersActivation = true
+        defer { fusingLayer?.defersActivation = false }
+        let n = x.shape[0]
+        let plan = makePlan(capacity: n, targetWidth: y2.shape[1])
+        x.withUnsafeBufferPointer { plan.input.base.update(from: $0.baseAddress!, count: $0.count) }
+        y2.withUnsafeBufferPointer { plan.targets.base.update(from: $0.baseAddress!, count: $0.count) }
+        let context = LayerContext(isTraining: true, step: 0, seed: seed)
+        forward(plan, rows: n, context: context)
+        let value = LossEvaluator(loss: loss, fused: fusingLayer != nil).evaluate(
+            output: plan.outputs.last!, targets: plan.targets, classIndices: plan.classIndices,
+            gradient: plan.gradients.last!, probabilities: plan.probabilities)
+        backward(plan, rows: n, context: context)
+        return value
     }
 }
