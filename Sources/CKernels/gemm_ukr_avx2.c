@@ -11,7 +11,6 @@
  */
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include <string.h>
 
 #include "ck_internal.h"
 
