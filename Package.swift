@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .library(name: "DeepCore", targets: ["DeepCore"]),
         .executable(name: "seed-example", targets: ["SeedExample"]),
+        .executable(name: "recs-bench", targets: ["RecsBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,6 +33,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/SeedExample"
+        ),
+        .executableTarget(
+            name: "RecsBench",
+            dependencies: [
+                "DeepCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/RecsBench"
         ),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
