@@ -7,7 +7,7 @@
  * arm64 has no NEON kernel yet: it reports scalar, and CK_ISA_NEON is unavailable.
  */
 #include <pthread.h>
-#include <cblas.h>
+#include "ck_blas.h"
 
 #include "ckernels.h"
 #include "ck_internal.h"
@@ -34,7 +34,7 @@ static void detect(void) {
     g_native = native;
     g_available = avail;
     /* We parallelise above GEMM; OpenBLAS threads would oversubscribe the cores. */
-    openblas_set_num_threads(1);
+    ck_blas_threads(1);
 }
 
 void ck_dispatch_init(void) { pthread_once(&g_once, detect); }
@@ -75,5 +75,5 @@ const char *ck_isa_name(ck_isa isa) {
 
 void ck_blas_set_threads(int threads) {
     ck_dispatch_init();
-    openblas_set_num_threads(threads < 1 ? 1 : threads);
+    ck_blas_threads(threads < 1 ? 1 : threads);
 }

@@ -15,7 +15,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cblas.h>
+#include "ck_blas.h"
 
 #include "ckernels.h"
 #include "ck_internal.h"

@@ -19,6 +19,7 @@ final class ProgressLogger: Callback {
     private var epochStart = ContinuousClock.now
     private var lastDraw = ContinuousClock.now
     private var epochs = 0
+    private var batchCount = 0
 
     init(verbosity: Verbosity) {
         switch verbosity {
@@ -38,6 +39,7 @@ final class ProgressLogger: Callback {
     }
 
     func onBatchEnd(_ batch: Int, logs: BatchLogs) {
+        batchCount = logs.batchCount
         guard live else { return }
         let now = ContinuousClock.now
         // Redraw at most ten times a second: the bar must not slow training down.
@@ -47,15 +49,22 @@ final class ProgressLogger: Callback {
         let done = logs.batchCount > 0 ? width * (batch + 1) / logs.batchCount : width
         let bar = String(repeating: "━", count: done) + String(repeating: "─", count: width - done)
         let elapsed = Self.seconds(now - epochStart)
-        print("\r\(batch + 1)/\(logs.batchCount) \(bar) \(Self.time(elapsed)) - loss: \(formatMetric(logs.runningLoss))",
+        // \u{1B}[K clears what is left of a longer previous line.
+        print("\r\(batch + 1)/\(logs.batchCount) \(bar) \(Self.time(elapsed)) - loss: \(formatMetric(logs.runningLoss))\u{1B}[K",
               terminator: "")
         fflush(nil)
     }
 
     func onEpochEnd(_ epoch: Int, logs: EpochLogs, control: TrainingControl) {
         let values = logs.entries.map { "\($0.0): \(formatMetric($0.1))" }.joined(separator: " - ")
-        if live { print("\r", terminator: "") }
-        print("\(Self.time(logs.seconds)) - \(values)")
+        let steps = "\(batchCount)/\(batchCount)"
+        let perStep = Self.time(logs.seconds / Double(max(batchCount, 1))) + "/step"
+        if live {
+            let bar = String(repeating: "━", count: 20)
+            print("\r\(steps) \(bar) \(Self.time(logs.seconds)) \(perStep) - \(values)\u{1B}[K")
+        } else {
+            print("\(steps) - \(Self.time(logs.seconds)) - \(perStep) - \(values)")
+        }
         fflush(nil)
     }
 
@@ -64,6 +73,8 @@ final class ProgressLogger: Callback {
     }
 
     static func time(_ s: Double) -> String {
-        s >= 1 ? "\(Int(s.rounded()))s" : "\(Int((s * 1000).rounded()))ms"
+        if s >= 1 { return "\(Int(s.rounded()))s" }
+        if s >= 1e-3 { return "\(Int((s * 1e3).rounded()))ms" }
+        return "\(Int((s * 1e6).rounded()))us"
     }
 }
