@@ -9,6 +9,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "DeepCore", targets: ["DeepCore"]),
+        .library(name: "EntertainmentRecs", targets: ["EntertainmentRecs"]),
+        .executable(name: "recs", targets: ["Recs"]),
         .executable(name: "seed-example", targets: ["SeedExample"]),
         .executable(name: "recs-bench", targets: ["RecsBench"]),
     ],
@@ -26,6 +28,14 @@ let package = Package(
             ]
         ),
         .target(name: "DeepCore", dependencies: ["CKernels"]),
+        .target(name: "EntertainmentRecs", dependencies: ["DeepCore", "CKernels"]),
+        .executableTarget(
+            name: "Recs",
+            dependencies: [
+                "EntertainmentRecs",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "SeedExample",
             dependencies: [
@@ -45,6 +55,7 @@ let package = Package(
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(name: "DeepCoreTests", dependencies: ["DeepCore", "AllocationCounter"]),
+        .testTarget(name: "EntertainmentRecsTests", dependencies: ["EntertainmentRecs"]),
     ],
     swiftLanguageModes: [.v6]
 )
