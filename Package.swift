@@ -48,10 +48,13 @@ let package = Package(
             name: "RecsBench",
             dependencies: [
                 "DeepCore",
+                "CKernels",
+                "BenchSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/RecsBench"
         ),
+        .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(name: "DeepCoreTests", dependencies: ["DeepCore", "AllocationCounter"]),

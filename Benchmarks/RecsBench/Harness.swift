@@ -1,6 +1,11 @@
 import Foundation
 
 /// One measured case: what ran, on which kernels, how fast (median and spread of repeats).
+///
+/// The JSON schema (also written by `Benchmarks/peers/*.py`): `name`, `variant`, `shape`,
+/// `unit`, `median`, `min`, `max`, `repeats`, `threads`, and optionally `reference` (the
+/// median of what this row is compared with), `against` (what that is) and
+/// `ratio` (= median / reference).
 struct BenchResult: Encodable {
     let name: String
     let variant: String
@@ -10,17 +15,31 @@ struct BenchResult: Encodable {
     let min: Double
     let max: Double
     let repeats: Int
+    var threads = 1
     var reference: Double?
+    var against: String?
     var ratio: Double? { reference.map { median / $0 } }
 
-    enum CodingKeys: String, CodingKey { case name, variant, shape, unit, median, min, max, repeats, reference, ratio }
+    enum CodingKeys: String, CodingKey {
+        case name, variant, shape, unit, median, min, max, repeats, threads, reference, against, ratio
+    }
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .name); try c.encode(variant, forKey: .variant)
         try c.encode(shape, forKey: .shape); try c.encode(unit, forKey: .unit)
         try c.encode(median, forKey: .median); try c.encode(min, forKey: .min); try c.encode(max, forKey: .max)
-        try c.encode(repeats, forKey: .repeats)
-        try c.encodeIfPresent(reference, forKey: .reference); try c.encodeIfPresent(ratio, forKey: .ratio)
+        try c.encode(repeats, forKey: .repeats); try c.encode(threads, forKey: .threads)
+        try c.encodeIfPresent(reference, forKey: .reference); try c.encodeIfPresent(against, forKey: .against)
+        try c.encodeIfPresent(ratio, forKey: .ratio)
+    }
+
+    /// The same measurement in another unit (e.g. samples/s → GFLOP/s), compared with `reference`.
+    func scaled(by factor: Double, unit: String, reference: Double?, against: String?) -> BenchResult {
+        var r = BenchResult(name: name, variant: variant, shape: shape, unit: unit, median: median * factor,
+                            min: min * factor, max: max * factor, repeats: repeats, threads: threads)
+        r.reference = reference
+        r.against = against
+        return r
     }
 }
 
@@ -43,23 +62,58 @@ func measure(repeats: Int, work: Double, _ body: () throws -> Void) rethrows -> 
     return rates.sorted()
 }
 
+/// For short bodies: warms up, finds how many calls take at least `minSeconds`, then times
+/// `repeats` rounds of that many calls; returns `work · calls / seconds` per round.
+func measureCalibrated(repeats: Int, work: Double, minSeconds: Double = 0.05,
+                       _ body: () -> Void) -> [Double] {
+    body()
+    var calls = 1
+    while true {
+        let start = ContinuousClock.now
+        for _ in 0..<calls { body() }
+        let t = seconds(ContinuousClock.now - start)
+        if t >= minSeconds { break }
+        calls = t <= 0 ? calls * 10 : Swift.max(calls * 2, Int(Double(calls) * minSeconds * 1.2 / t))
+    }
+    var rates: [Double] = []
+    for _ in 0..<repeats {
+        let start = ContinuousClock.now
+        for _ in 0..<calls { body() }
+        rates.append(work * Double(calls) / seconds(ContinuousClock.now - start))
+    }
+    return rates.sorted()
+}
+
 func median(_ sorted: [Double]) -> Double {
     let n = sorted.count
+    guard n > 0 else { return 0 }
     return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
 }
 
-func result(_ name: String, _ variant: String, _ shape: String, _ unit: String, _ rates: [Double]) -> BenchResult {
+func result(_ name: String, _ variant: String, _ shape: String, _ unit: String, _ rates: [Double],
+            threads: Int = 1) -> BenchResult {
     BenchResult(name: name, variant: variant, shape: shape, unit: unit, median: median(rates),
-                min: rates.first ?? 0, max: rates.last ?? 0, repeats: rates.count)
+                min: rates.first ?? 0, max: rates.last ?? 0, repeats: rates.count, threads: threads)
+}
+
+/// A number with a precision that suits its size (0.0123, 1.23, 12.3, 1234).
+func fmt(_ x: Double) -> String {
+    let a = abs(x)
+    if a == 0 { return "0" }
+    if a >= 100 { return String(format: "%.0f", x) }
+    if a >= 10 { return String(format: "%.1f", x) }
+    if a >= 1 { return String(format: "%.2f", x) }
+    return String(format: "%.3g", x)
 }
 
 func printTable(_ results: [BenchResult]) {
     func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
-    print(pad("case", 14) + pad("variant", 12) + pad("shape", 22) + pad("median", 24) + pad("min…max", 26) + "ratio")
+    print(pad("case", 14) + pad("variant", 10) + pad("shape", 20) + pad("thr", 4) + pad("median", 22)
+          + pad("min…max", 22) + "ratio")
     for r in results {
-        let m = String(format: "%.1f", r.median)
-        let spread = String(format: "%.1f…%.1f", r.min, r.max)
-        let ratio = r.ratio.map { String(format: "%.2f×", $0) } ?? ""
-        print(pad(r.name, 14) + pad(r.variant, 12) + pad(r.shape, 22) + pad(m + " " + r.unit, 24) + pad(spread, 26) + ratio)
+        let spread = fmt(r.min) + "…" + fmt(r.max)
+        let ratio = r.ratio.map { String(format: "%.3f× ", $0) + (r.against.map { "vs " + $0 } ?? "") } ?? ""
+        print(pad(r.name, 14) + pad(r.variant, 10) + pad(r.shape, 20) + pad("\(r.threads)", 4)
+              + pad(fmt(r.median) + " " + r.unit, 22) + pad(spread, 22) + ratio)
     }
 }

@@ -1,36 +1,73 @@
 // recs-bench: throughput of the kernels and models, each checked before it is timed.
-//   swift run -c release recs-bench [--cases seed] [--repeats 7] [--json out.json]
+//   swift run -c release recs-bench [--cases peak,gemm,seed,alloc] [--repeats 7] [--json out.json]
 import ArgumentParser
 import DeepCore
 import Foundation
 
 struct RecsBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "recs-bench", abstract: "Measure seed-model training and prediction throughput.")
+        commandName: "recs-bench",
+        abstract: "Measure FP32 peak, GEMM per ISA vs OpenBLAS, seed-model training and prediction, allocations per step.")
 
-    @Option(help: "Comma-separated cases: seed.")
-    var cases = "seed"
+    @Option(help: "Comma-separated cases: peak, gemm, seed, alloc (seed also measures the peak).")
+    var cases = "peak,gemm,seed,alloc"
     @Option(help: "Timed repeats per case (the median is reported).")
     var repeats = 7
     @Option(help: "Batch sizes for the training case.")
     var batchSizes = "32,256"
+    @Option(help: "Thread counts for the training case (above 1: skipped until DeepCore trains on threads).")
+    var threads = "1,2"
+    @Option(help: "GEMM shapes as MxNxK, comma-separated (default: the training shapes, 1024³, 2048³).")
+    var gemmShapes: String?
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
     func run() throws {
-        print("recs-bench: kernels \(KernelISA.active), native \(KernelISA.native)")
-        var results: [BenchResult] = []
+        let known: Set = ["peak", "gemm", "seed", "alloc"]
         let wanted = Set(cases.split(separator: ",").map(String.init))
+        guard wanted.isSubset(of: known) else {
+            throw ValidationError("unknown case(s): \(wanted.subtracting(known).sorted().joined(separator: ", "))")
+        }
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        let batches = batchSizes.split(separator: ",").compactMap { Int($0) }
+        print("recs-bench: kernels \(KernelISA.active), native \(KernelISA.native), available "
+              + KernelISA.available.map(\.description).joined(separator: " "))
+        var results: [BenchResult] = []
+        var peak: Double?
+        if wanted.contains("peak") || wanted.contains("seed") {
+            let p = PeakBench.run(repeats: repeats)
+            results += p.results
+            peak = p.perCore
+            print(String(format: "FP32 peak (FMA loop, one core): %.1f GFLOP/s", p.perCore))
+        }
+        if wanted.contains("gemm") {
+            let shapes = try gemmShapes.map(parseShapes) ?? GemmBench.defaultShapes
+            results += GemmBench.run(shapes: shapes, repeats: repeats)
+            print("gemm: scalar only up to \(Int(GemmBench.scalarMaxFlops)) FLOPs per call; every variant within "
+                  + "\(GemmBench.tolerance) (normwise) of OpenBLAS, OpenBLAS within \(GemmBench.blasTolerance) of Double")
+        }
         if wanted.contains("seed") {
-            let batches = batchSizes.split(separator: ",").compactMap { Int($0) }
-            results += try SeedBench.run(batchSizes: batches, repeats: repeats)
-            print(String(format: "seed model: %.0f FLOPs per training sample", SeedBench.flopsPerSample))
+            let threadCounts = threads.split(separator: ",").compactMap { Int($0) }
+            results += try SeedBench.run(batchSizes: batches, threads: threadCounts, repeats: repeats, peak: peak)
+            print(String(format: "seed model: %.0f FLOPs per training sample (6·MACs), %.0f per predicted sample",
+                         SeedBench.flopsPerSample, SeedBench.predictFlopsPerSample))
+        }
+        if wanted.contains("alloc") {
+            results += try AllocBench.run(batchSizes: batches)
         }
         printTable(results)
         if let json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
             try enc.encode(results).write(to: URL(fileURLWithPath: json))
+        }
+    }
+
+    func parseShapes(_ text: String) throws -> [GemmBench.Shape] {
+        try text.split(separator: ",").map { item in
+            let d = item.split(whereSeparator: { $0 == "x" || $0 == "×" }).compactMap { Int($0) }
+            guard d.count == 3, d.allSatisfy({ $0 > 0 }) else { throw ValidationError("bad GEMM shape \(item)") }
+            return GemmBench.Shape(m: d[0], n: d[1], k: d[2])
         }
     }
 }

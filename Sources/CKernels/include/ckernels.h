@@ -142,6 +142,39 @@ int ck_all_finite(const float *x, size_t n);
 void ck_gather_rows(float *dst, const float *src, const int64_t *index, size_t rows,
                     size_t cols);
 
+/* ------------------------------------------------------------ recommenders */
+
+/// Top-k selection per row of `scores` (rows×cols, row stride ld): writes the k best
+/// column indices (descending score; ties go to the lower index; NaN counts as −∞) into
+/// out_ids (rows×k) and their scores into out_scores (rows×k, may be NULL). Columns listed
+/// for row r in exclude_items[exclude_offsets[r] ..< exclude_offsets[r+1]] (ascending) are
+/// skipped; exclude_offsets may be NULL. Rows with fewer than k candidates are padded with
+/// id −1 and score −∞.
+/// - Complexity: O(rows·cols·log k) worst case, O(rows·cols) typical.
+void ck_topk(int32_t *out_ids, float *out_scores, const float *scores, size_t rows,
+             size_t cols, size_t ld, size_t k, const int64_t *exclude_offsets,
+             const int32_t *exclude_items);
+
+/// One iALS half-step (Hu, Koren, Volinsky 2008) by conjugate gradient, as `implicit`:
+/// for rows r in [row_begin, row_end), warm-starts x_r and runs `cg_steps` CG iterations
+/// on (YᵀY + λI + Yᵀ(C_r − I)Y) x_r = Yᵀ C_r p_r, where row r's interactions are
+/// cols[row_start[r] ..< row_start[r+1]] with confidences conf (c ≥ 1) and p = 1 there.
+/// yty_reg is YᵀY + λI (k×k). x is (rows×k), y is (cols×k).
+void ck_ials_solve_cg(float *x, const float *y, const float *yty_reg, const int64_t *row_start,
+                      const int32_t *cols, const float *conf, size_t row_begin, size_t row_end,
+                      size_t k, int cg_steps);
+
+/// The same half-step solved exactly: builds each row's k×k system and solves it by
+/// Cholesky (LAPACKE sposv). `scratch` holds k·k + k floats. Returns 0, or the LAPACK
+/// info of the first row whose system is not positive definite.
+int ck_ials_solve_cholesky(float *x, const float *y, const float *yty_reg,
+                           const int64_t *row_start, const int32_t *cols, const float *conf,
+                           size_t row_begin, size_t row_end, size_t k, float *scratch);
+
+/// Inverts the symmetric positive definite n×n matrix `a` in place (both triangles
+/// written) by Cholesky (LAPACKE spotrf + spotri). Returns 0 or the LAPACK info.
+int ck_spd_inverse(float *a, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,45 @@
+import BenchSupport
+import DeepCore
+
+/// Heap allocations per training step after warm-up: a callback reads the calling
+/// thread's malloc counter (Benchmarks/BenchSupport/alloc_counter.c) after every batch;
+/// steps `warmUp ..< warmUp + window` are reported (median, min, max per step).
+enum AllocBench {
+    static let warmUp = 10
+    static let window = 40
+
+    final class Probe: Callback {
+        let counts: UnsafeMutablePointer<UInt64>
+        let capacity: Int
+        init(capacity: Int) {
+            self.capacity = capacity
+            counts = .allocate(capacity: capacity)
+            counts.initialize(repeating: 0, count: capacity)
+        }
+        deinit { counts.deallocate() }
+        func onBatchEnd(_ batch: Int, logs: BatchLogs) {
+            if batch < capacity { counts[batch] = bench_alloc_count() }
+        }
+    }
+
+    static func run(batchSizes: [Int]) throws -> [BenchResult] {
+        guard bench_alloc_counter_supported() != 0 else {
+            print("alloc: not measured (the allocation counter needs Linux + glibc)")
+            return []
+        }
+        var out: [BenchResult] = []
+        for batch in batchSizes {
+            let steps = warmUp + window + 1
+            let (x, y) = SeedBench.data(samples: batch * steps)
+            let model = SeedBench.makeModel()
+            let probe = Probe(capacity: steps)
+            let before = bench_alloc_count()
+            try model.fit(x, y, epochs: 1, batchSize: batch, callbacks: [probe], verbose: .silent)
+            // Check before reporting: the counter counts (fit's set-up allocates).
+            precondition(probe.counts[0] > before, "the allocation counter is not counting")
+            let perStep = (warmUp..<(warmUp + window)).map { Double(probe.counts[$0 + 1] - probe.counts[$0]) }.sorted()
+            out.append(result("alloc", "\(KernelISA.active)", "batch \(batch)", "allocs/step", perStep))
+        }
+        return out
+    }
+}

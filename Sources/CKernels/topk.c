@@ -1,0 +1,92 @@
+/*
+ * Top-k selection per row with exclusions: a min-heap of the k best (score, index)
+ * pairs per row, where "better" is a higher score, or an equal score at a lower index.
+ * Excluded columns (a sorted list per row) are skipped by walking the list alongside
+ * the columns. NaN scores count as −∞. Output is sorted best first.
+ */
+#include "ckernels.h"
+#include <math.h>
+#include <stdlib.h>
+
+static inline int better(float sa, int32_t ia, float sb, int32_t ib) {
+    return sa > sb || (sa == sb && ia < ib);
+}
+
+/* Restores the heap (worst at the root) below position i. */
+static void sift_down(float *hs, int32_t *hi, size_t n, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, w = i;
+        if (l < n && better(hs[w], hi[w], hs[l], hi[l])) w = l;
+        if (r < n && better(hs[w], hi[w], hs[r], hi[r])) w = r;
+        if (w == i) return;
+        float ts = hs[i]; hs[i] = hs[w]; hs[w] = ts;
+        int32_t ti = hi[i]; hi[i] = hi[w]; hi[w] = ti;
+        i = w;
+    }
+}
+
+static void sift_up(float *hs, int32_t *hi, size_t i) {
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!better(hs[p], hi[p], hs[i], hi[i])) return;
+        float ts = hs[i]; hs[i] = hs[p]; hs[p] = ts;
+        int32_t ti = hi[i]; hi[i] = hi[p]; hi[p] = ti;
+        i = p;
+    }
+}
+
+static void topk_row(int32_t *ids, float *out, const float *s, size_t cols, size_t k,
+                     const int32_t *ex, size_t nex, float *hs) {
+    size_t n = 0, e = 0;
+    for (size_t j = 0; j < cols; j++) {
+        while (e < nex && (size_t)ex[e] < j) e++;
+        if (e < nex && (size_t)ex[e] == j) continue;
+        float v = s[j];
+        if (v != v) v = -INFINITY;
+        if (n < k) {
+            hs[n] = v; ids[n] = (int32_t)j;
+            sift_up(hs, ids, n);
+            n++;
+        } else if (better(v, (int32_t)j, hs[0], ids[0])) {
+            hs[0] = v; ids[0] = (int32_t)j;
+            sift_down(hs, ids, n, 0);
+        }
+    }
+    /* Pop worst-first into the tail: the output ends sorted best first. */
+    size_t filled = n;
+    while (n > 0) {
+        n--;
+        float ws = hs[0]; int32_t wi = ids[0];
+        hs[0] = hs[n]; ids[0] = ids[n];
+        sift_down(hs, ids, n, 0);
+        hs[n] = ws; ids[n] = wi;
+    }
+    for (size_t i = filled; i < k; i++) { ids[i] = -1; hs[i] = -INFINITY; }
+    if (out) for (size_t i = 0; i < k; i++) out[i] = hs[i];
+}
+
+void ck_topk(int32_t *out_ids, float *out_scores, const float *scores, size_t rows,
+             size_t cols, size_t ld, size_t k, const int64_t *exclude_offsets,
+             const int32_t *exclude_items) {
+    if (k == 0) return;
+    float stack_heap[256];
+    float *hs = stack_heap;
+    float *heap_alloc = NULL;
+    if (k > 256) {
+        /* Large k is rare (serving asks for tens); only then is the heap allocated. */
+        heap_alloc = malloc(k * sizeof(float));
+        if (!heap_alloc) return;
+        hs = heap_alloc;
+    }
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t *ex = NULL;
+        size_t nex = 0;
+        if (exclude_offsets) {
+            ex = exclude_items + exclude_offsets[r];
+            nex = (size_t)(exclude_offsets[r + 1] - exclude_offsets[r]);
+        }
+        topk_row(out_ids + r * k, out_scores ? out_scores + r * k : NULL, scores + r * ld,
+                 cols, k, ex, nex, hs);
+    }
+    free(heap_alloc);
+}

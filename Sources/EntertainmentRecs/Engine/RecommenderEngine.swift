@@ -1,0 +1,135 @@
+import Foundation
+
+/// The generic engine under every domain recommender: it maps caller ids to dense
+/// indices (in one place), builds the interaction matrix, trains an algorithm and serves
+/// top-K recommendations, similar items, fold-in for new users and item scores.
+///
+/// A fitted engine is immutable until the next `fit`, and `Sendable`: any number of
+/// threads may query it at once.
+public final class RecommenderEngine<UserID: EntityID, ItemID: EntityID>: @unchecked Sendable {
+    /// The algorithm `fit` trains.
+    public let algorithm: any RecommenderAlgorithm
+    private let lock = NSLock()
+    private var state: FittedState<UserID, ItemID>?
+
+    public init(algorithm: any RecommenderAlgorithm) {
+        self.algorithm = algorithm
+    }
+
+    /// Trains on `(user, item, confidence)` triples; repeated pairs combine by `duplicates`.
+    /// - Throws: ``RecommenderError`` for empty data or NaN, infinite or negative weights.
+    public func fit(_ interactions: [(user: UserID, item: ItemID, weight: Float)],
+                    duplicates: DuplicatePolicy = .sum) throws {
+        guard !interactions.isEmpty else { throw RecommenderError.emptyData("no interactions to fit on") }
+        var users = IDMap<UserID>(), items = IDMap<ItemID>()
+        var u: [Int32] = [], i: [Int32] = [], w: [Float] = []
+        u.reserveCapacity(interactions.count); i.reserveCapacity(interactions.count); w.reserveCapacity(interactions.count)
+        for (n, x) in interactions.enumerated() {
+            guard x.weight.isFinite, x.weight >= 0 else {
+                throw RecommenderError.invalidWeight(context: "interaction \(n): user \(x.user), item \(x.item)", value: Double(x.weight))
+            }
+            u.append(users.insert(x.user)); i.append(items.insert(x.item)); w.append(x.weight)
+        }
+        let matrix = try InteractionMatrix(userCount: users.count, itemCount: items.count, users: u, items: i,
+                                           weights: w, duplicates: duplicates)
+        try install(FittedState(users: users, items: items, matrix: matrix, model: try algorithm.fit(matrix)))
+    }
+
+    /// Installs an already-fitted state (used by `fit` and by loading).
+    func install(_ s: FittedState<UserID, ItemID>) throws {
+        lock.lock(); defer { lock.unlock() }
+        state = s
+    }
+
+    /// The fitted state, or ``RecommenderError/notFitted``.
+    func fitted() throws -> FittedState<UserID, ItemID> {
+        lock.lock(); defer { lock.unlock() }
+        guard let state else { throw RecommenderError.notFitted }
+        return state
+    }
+
+    /// Whether `fit` has run.
+    public var isFitted: Bool { lock.lock(); defer { lock.unlock() }; return state != nil }
+    /// Users seen in training.
+    public var knownUsers: [UserID] { (try? fitted().users.ids) ?? [] }
+    /// Items seen in training.
+    public var knownItems: [ItemID] { (try? fitted().items.ids) ?? [] }
+
+    /// The `count` best items for `user`, without the items they already have (unless
+    /// `excludingSeen` is false) and without `excluding`.
+    public func recommend(for user: UserID, count: Int = 10, excluding: Set<ItemID> = [],
+                          excludingSeen: Bool = true, unknownUser: UnknownUserPolicy = .fail,
+                          explain: Bool = false) throws -> [Recommendation<ItemID>] {
+        let s = try fitted()
+        try Self.check(count: count)
+        guard let u = s.users.index(of: user) else {
+            guard unknownUser == .popular else { throw RecommenderError.unknownUser("\(user)") }
+            return s.top(scores: s.popularity, count: count, exclude: s.indices(of: excluding))
+        }
+        var scores = [Float](repeating: 0, count: s.items.count)
+        scores.withUnsafeMutableBufferPointer { s.model.scores(forUsers: [u], training: s.matrix, into: $0) }
+        var exclude = s.indices(of: excluding)
+        if excludingSeen { exclude.formUnion(s.matrix.items(ofUser: Int(u))) }
+        var recs = s.top(scores: scores, count: count, exclude: exclude)
+        if explain { s.explain(&recs, history: Array(s.matrix.items(ofUser: Int(u)))) }
+        return recs
+    }
+
+    /// Recommendations for many users at once, computed in parallel blocks.
+    /// Unknown users follow `unknownUser`.
+    public func recommend(for users: [UserID], count: Int = 10, excludingSeen: Bool = true,
+                          unknownUser: UnknownUserPolicy = .fail) throws -> [UserID: [Recommendation<ItemID>]] {
+        let s = try fitted()
+        try Self.check(count: count)
+        var known: [Int32] = [], result: [UserID: [Recommendation<ItemID>]] = [:]
+        for user in users {
+            if let u = s.users.index(of: user) { known.append(u); continue }
+            guard unknownUser == .popular else { throw RecommenderError.unknownUser("\(user)") }
+            result[user] = s.top(scores: s.popularity, count: count, exclude: [])
+        }
+        let top = TopKServer(model: s.model, training: s.matrix).topK(users: known, count: count, excludingSeen: excludingSeen)
+        for (r, u) in known.enumerated() {
+            result[s.users[u]] = top[r].map { Recommendation(item: s.items[$0.item], score: $0.score) }
+        }
+        return result
+    }
+
+    /// Recommendations for a user who was not in training, from their history
+    /// (`item → weight`), without retraining (fold-in). Unknown items are ignored.
+    public func recommend(history: [ItemID: Float], count: Int = 10, excluding: Set<ItemID> = [],
+                          explain: Bool = false) throws -> [Recommendation<ItemID>] {
+        let s = try fitted()
+        try Self.check(count: count)
+        let h = try s.history(history)
+        var scores = [Float](repeating: 0, count: s.items.count)
+        scores.withUnsafeMutableBufferPointer { s.model.scores(forHistory: h, into: $0) }
+        var recs = s.top(scores: scores, count: count, exclude: s.indices(of: excluding).union(h.items))
+        if explain { s.explain(&recs, history: h.items) }
+        return recs
+    }
+
+    /// The `count` items most similar to `item` (itself excluded).
+    public func similarItems(to item: ItemID, count: Int = 10) throws -> [Recommendation<ItemID>] {
+        let s = try fitted()
+        try Self.check(count: count)
+        guard let i = s.items.index(of: item) else { throw RecommenderError.unknownItem("\(item)") }
+        var scores = [Float](repeating: 0, count: s.items.count)
+        scores.withUnsafeMutableBufferPointer { s.model.similarities(toItem: i, into: $0) }
+        return s.top(scores: scores, count: count, exclude: [i])
+    }
+
+    /// The model's scores of `items` for `user`, in the order given.
+    public func scores(for user: UserID, items: [ItemID]) throws -> [Float] {
+        let s = try fitted()
+        guard let u = s.users.index(of: user) else { throw RecommenderError.unknownUser("\(user)") }
+        let all = s.model.scores(forUser: u, training: s.matrix)
+        return try items.map { id in
+            guard let i = s.items.index(of: id) else { throw RecommenderError.unknownItem("\(id)") }
+            return all[Int(i)]
+        }
+    }
+
+    static func check(count: Int) throws {
+        guard count > 0 else { throw RecommenderError.invalidArgument("count must be ≥ 1, got \(count)") }
+    }
+}

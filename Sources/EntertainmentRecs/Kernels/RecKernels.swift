@@ -1,0 +1,69 @@
+import Dispatch
+import Foundation
+internal import CKernels
+
+/// A pointer that may cross into `concurrentPerform` closures: each task writes a
+/// disjoint part, which the caller guarantees.
+struct SharedPointer<T>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<T>
+}
+
+/// Every crossing from EntertainmentRecs into CKernels.
+enum RecKernels {
+    /// `c(m×n) = alpha·op(a)·op(b) + beta·c`, row-major with tight leading dimensions.
+    static func gemm(_ a: UnsafePointer<Float>, transposeA: Bool = false, _ b: UnsafePointer<Float>,
+                     transposeB: Bool = false, _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int,
+                     alpha: Float = 1, beta: Float = 0) {
+        guard m > 0, n > 0 else { return }
+        let lda = transposeA ? m : k, ldb = transposeB ? k : n
+        ck_sgemm(transposeA ? CK_TRANS : CK_NO_TRANS, transposeB ? CK_TRANS : CK_NO_TRANS,
+                 m, n, k, alpha, a, max(lda, 1), b, max(ldb, 1), beta, c, max(n, 1))
+    }
+
+    /// Top-`k` per row with optional exclusion lists (CSR offsets into `excludeItems`).
+    static func topK(ids: UnsafeMutablePointer<Int32>, scores outScores: UnsafeMutablePointer<Float>?,
+                     from scores: UnsafePointer<Float>, rows: Int, columns: Int, k: Int,
+                     excludeOffsets: UnsafePointer<Int64>?, excludeItems: UnsafePointer<Int32>?) {
+        ck_topk(ids, outScores, scores, rows, columns, columns, k, excludeOffsets, excludeItems)
+    }
+
+    static func ialsCG(x: UnsafeMutablePointer<Float>, y: UnsafePointer<Float>, ytyReg: UnsafePointer<Float>,
+                       rowStart: UnsafePointer<Int64>, columns: UnsafePointer<Int32>, confidence: UnsafePointer<Float>,
+                       rows: Range<Int>, factors: Int, steps: Int) {
+        ck_ials_solve_cg(x, y, ytyReg, rowStart, columns, confidence, rows.lowerBound, rows.upperBound,
+                         factors, Int32(steps))
+    }
+
+    static func ialsCholesky(x: UnsafeMutablePointer<Float>, y: UnsafePointer<Float>, ytyReg: UnsafePointer<Float>,
+                             rowStart: UnsafePointer<Int64>, columns: UnsafePointer<Int32>,
+                             confidence: UnsafePointer<Float>, rows: Range<Int>, factors: Int,
+                             scratch: UnsafeMutablePointer<Float>) -> Int {
+        Int(ck_ials_solve_cholesky(x, y, ytyReg, rowStart, columns, confidence, rows.lowerBound,
+                                   rows.upperBound, factors, scratch))
+    }
+
+    /// Inverts a symmetric positive definite matrix in place; returns the LAPACK info.
+    static func spdInverse(_ a: UnsafeMutablePointer<Float>, n: Int) -> Int {
+        Int(ck_spd_inverse(a, n))
+    }
+
+    static func setBLASThreads(_ n: Int) { ck_dispatch_init(); ck_blas_set_threads(Int32(n)) }
+}
+
+/// Splits `0..<count` into blocks and runs them on up to `threads` threads.
+enum Parallel {
+    static var defaultThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    static func forEachBlock(_ count: Int, blockSize: Int, threads: Int = defaultThreads,
+                             _ body: @Sendable (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let blocks = (count + blockSize - 1) / blockSize
+        if threads <= 1 || blocks == 1 {
+            for b in 0..<blocks { body((b * blockSize)..<min(count, (b + 1) * blockSize)) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: blocks) { b in
+            body((b * blockSize)..<min(count, (b + 1) * blockSize))
+        }
+    }
+}
