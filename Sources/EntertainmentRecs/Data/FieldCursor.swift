@@ -24,8 +24,13 @@ struct FieldCursor {
     private var isExhausted = false
     /// Fields handed out so far.
     private(set) var fieldCount = 0
+    /// The line's 1-based number in its file (0 when not from a file).
+    let lineNumber: Int
 
-    init(_ line: FieldBytes) { self.line = line }
+    init(_ line: FieldBytes, lineNumber: Int = 0) {
+        self.line = line
+        self.lineNumber = lineNumber
+    }
 
     /// The bytes after the current position, without consuming them.
     var remainder: FieldBytes { FieldBytes(rebasing: line[position...]) }

@@ -38,7 +38,7 @@ struct RecordSource {
                 isFirstContentLine = false
                 if let header, ByteParsing.equalsIgnoringCase(line, header) { return }
             }
-            var cursor = FieldCursor(line)
+            var cursor = FieldCursor(line, lineNumber: number)
             do {
                 try parse(&cursor)
                 report.recordsRead += 1

@@ -1,10 +1,10 @@
 // recs: train, evaluate and query recommenders from the command line.
 import ArgumentParser
-import EntertainmentRecs
 
+@main
 struct Recs: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "recs", abstract: "Recommenders for films, music and games.", subcommands: [])
+        commandName: "recs",
+        abstract: "Recommenders for films, music and games.",
+        subcommands: [Demo.self])
 }
-
-Recs.main()

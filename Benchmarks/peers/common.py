@@ -1,0 +1,169 @@
+"""Shared pieces of the peer benchmarks (keras_bench.py, torch_bench.py).
+
+Same workloads, checks and JSON schema as recs-bench (Benchmarks/RecsBench/Harness.swift):
+each result is {name, variant, shape, unit, median, min, max, repeats, threads} plus
+optional {reference, against, ratio}. Every case is checked before it is timed, warmed up,
+then timed `repeats` times; the median and the spread are reported.
+
+Thread counts are set per process (TensorFlow fixes its pools at start-up), so the driver
+re-runs the script once per thread count, pinned with sched_setaffinity to that many CPUs.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+SAMPLES = 32_768
+FEATURES = 64
+# Nominal training FLOPs per sample, 6·MACs, as recs-bench (SeedBench.flopsPerSample).
+MACS = 64 * 128 + 128 * 64 + 64 * 1
+FLOPS_PER_SAMPLE = 6.0 * MACS          # 98,688
+PREDICT_FLOPS_PER_SAMPLE = 2.0 * MACS  # 32,896
+GEMM_SHAPES = [(32, 128, 64), (256, 128, 64), (256, 64, 128), (1024, 1024, 1024), (2048, 2048, 2048)]
+GEMM_CASES = [(False, False, "NN"), (False, True, "NT"), (True, False, "TN")]
+GEMM_TOLERANCE = 1e-5  # normwise, against a float64 NumPy reference
+
+
+def seed_data(samples=SAMPLES):
+    """The seed problem: 64 normal features, label = side of a random hyperplane."""
+    import numpy as np
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((samples, FEATURES)).astype(np.float32)
+    w = np.random.default_rng(3).standard_normal(FEATURES).astype(np.float32)
+    y = (x @ w > 0).astype(np.float32).reshape(samples, 1)
+    return x, y
+
+
+def gemm_operands(m, n, k, ta, tb):
+    """A (m×k, or k×m stored when transposed), B (k×n, or n×k), and the float64 reference."""
+    import numpy as np
+    rng = np.random.default_rng(1)
+    a = rng.uniform(-1, 1, (k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.uniform(-1, 1, (n, k) if tb else (k, n)).astype(np.float32)
+    a64 = a.astype(np.float64).T if ta else a.astype(np.float64)
+    b64 = b.astype(np.float64).T if tb else b.astype(np.float64)
+    return a, b, a64 @ b64
+
+
+def normwise_error(c, ref):
+    import numpy as np
+    c = np.asarray(c, dtype=np.float64)
+    return float(np.linalg.norm(c - ref) / max(np.linalg.norm(ref), 1e-300))
+
+
+def measure(repeats, work, body):
+    """Warm up once, then `repeats` timed calls; returns sorted work/second per call."""
+    body()
+    rates = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        body()
+        rates.append(work / (time.perf_counter() - t))
+    return sorted(rates)
+
+
+def measure_calibrated(repeats, work, body, min_seconds=0.05):
+    """For short bodies: rounds of as many calls as take ≥ min_seconds."""
+    body()
+    calls = 1
+    while True:
+        t = time.perf_counter()
+        for _ in range(calls):
+            body()
+        dt = time.perf_counter() - t
+        if dt >= min_seconds:
+            break
+        calls = calls * 10 if dt <= 0 else max(calls * 2, int(calls * min_seconds * 1.2 / dt))
+    rates = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for _ in range(calls):
+            body()
+        rates.append(work * calls / (time.perf_counter() - t))
+    return sorted(rates)
+
+
+def result(name, variant, shape, unit, rates, threads=1):
+    n = len(rates)
+    med = rates[n // 2] if n % 2 else (rates[n // 2 - 1] + rates[n // 2]) / 2
+    return {"name": name, "variant": variant, "shape": shape, "unit": unit, "median": med,
+            "min": rates[0], "max": rates[-1], "repeats": n, "threads": threads}
+
+
+def with_flops(r, per_sample):
+    """The samples/s row and the same measurement in GFLOP/s."""
+    g = dict(r)
+    f = per_sample / 1e9
+    g.update(unit="GFLOP/s", median=r["median"] * f, min=r["min"] * f, max=r["max"] * f)
+    return [r, g]
+
+
+def parse_args(description):
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--cases", default="gemm,seed", help="comma-separated: gemm, seed")
+    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--batch-sizes", default="32,256")
+    p.add_argument("--threads", default="1,2", help="thread counts for seed-fit (gemm, predict: 1)")
+    p.add_argument("--gemm-shapes", default=None, help="MxNxK,... (default: as recs-bench)")
+    p.add_argument("--json", default=None, help="write the results as JSON to this file")
+    p.add_argument("--worker-threads", type=int, default=None, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    args.cases = set(args.cases.split(","))
+    args.batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    args.threads = [int(t) for t in args.threads.split(",")]
+    args.gemm_shapes = GEMM_SHAPES if not args.gemm_shapes else [
+        tuple(int(d) for d in s.replace("×", "x").split("x")) for s in args.gemm_shapes.split(",")]
+    return args
+
+
+def pin(threads):
+    """Restrict this process to `threads` CPUs (before TensorFlow / PyTorch start)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if threads > len(cpus):
+        sys.exit(f"asked for {threads} threads, only {len(cpus)} CPUs")
+    os.sched_setaffinity(0, set(cpus[:threads]))
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                "TF_NUM_INTEROP_THREADS"):
+        os.environ[var] = str(threads)
+
+
+def drive(args, script):
+    """Runs `script` once per thread count (1 thread also runs gemm and predict); merges JSON."""
+    results = []
+    counts = sorted(set(args.threads) | {1})
+    for t in counts:
+        cmd = [sys.executable, script, "--worker-threads", str(t), "--repeats", str(args.repeats),
+               "--cases", ",".join(sorted(args.cases)),
+               "--batch-sizes", ",".join(map(str, args.batch_sizes)),
+               "--threads", ",".join(map(str, args.threads)),
+               "--gemm-shapes", ",".join("x".join(map(str, s)) for s in args.gemm_shapes)]
+        out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
+        # The worker prints progress lines, then one JSON line last.
+        results += json.loads(out.strip().splitlines()[-1])
+    print_table(results)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2, sort_keys=True)
+    return results
+
+
+def fmt(x):
+    a = abs(x)
+    if a == 0:
+        return "0"
+    if a >= 100:
+        return f"{x:.0f}"
+    if a >= 10:
+        return f"{x:.1f}"
+    if a >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3g}"
+
+
+def print_table(results):
+    print(f"{'case':14}{'variant':12}{'shape':20}{'thr':4}{'median':22}{'min…max':22}")
+    for r in results:
+        print(f"{r['name']:14}{r['variant']:12}{r['shape']:20}{r['threads']:<4}"
+              f"{fmt(r['median']) + ' ' + r['unit']:22}{fmt(r['min']) + '…' + fmt(r['max']):22}")
