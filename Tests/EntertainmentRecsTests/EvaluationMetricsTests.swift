@@ -118,11 +118,12 @@ func expectNear(_ got: Double, _ want: Double, _ what: String, sourceLocation: S
         let nanModel = EvalFixedScoreModel(itemCount: 6, rows: Array(repeating: Array(repeating: .nan, count: 6), count: 6))
         let flatModel = EvalFixedScoreModel(itemCount: 6, rows: Array(repeating: Array(repeating: -.infinity, count: 6), count: 6))
         let split = try Self.split()
-        let evaluator = Evaluator(cutoff: 2, recallCutoff: 3)
+        // Cutoff 1: every user has another candidate tied at −∞, so nobody hits.
+        let evaluator = Evaluator(cutoff: 1, recallCutoff: 1)
         var nanResult = try evaluator.evaluate(nanModel, on: split)
         nanResult.model = "fixed"
         #expect(nanResult == (try evaluator.evaluate(flatModel, on: split)))
-        #expect(nanResult.fullHitRate == 0 && nanResult.sampledHitRate == 0)
+        #expect(nanResult.fullHitRate == 0 && nanResult.sampledHitRate == 0 && nanResult.fullRecall == 0)
     }
 
     @Test func userWhoseTrainingCoversAllButTheTestItemRanksFirst() throws {
