@@ -59,18 +59,18 @@ import Testing
     @Test func aggregatesSteamRowsPerPlayerAndTitle() throws {
         let fixture = try ReaderFixture()
         defer { fixture.remove() }
-        let url = try fixture.write("steam-200k.csv", """
+        let url = try fixture.write("steam-200k.csv", #"""
             151603712,"The Elder Scrolls V Skyrim",purchase,1.0,0
             151603712,"The Elder Scrolls V Skyrim",play,273.0,0
             151603712,"Fallout 4",purchase,1.0,0
             151603712,"Fallout 4",play,87.0,0
-            151603712,"Fallout 4",play,0.5,0\r
+            151603712,"Fallout 4",play,0.5,0\#r
             5250,"Warhammer 40,000 Dawn of War II",purchase,1.0,0
             5250,"Say ""Cheese""",play,4.9,0
             5250,"Éclair",purchase,1.0,0
             5250,"007 Legends",purchase,1.0,0
             5250,"alpha",play,2,0
-            """)
+            """#)
         let result = try Steam200K.read(from: url)
         let titles = result.records.games.map(\.title)
         #expect(titles == ["007 Legends", "Fallout 4", "Say \"Cheese\"", "The Elder Scrolls V Skyrim",

@@ -25,7 +25,7 @@ import Testing
         let fixture = try ReaderFixture()
         defer { fixture.remove() }
         let cases: [(String, String)] = [
-            ("1\t2\t3\n4\t5\t3\n", "timestamp"),                        // too few fields
+            ("1\t2\t3\t4\n4\t5\t3\n", "timestamp"),                        // too few fields
             ("1\t2\t3\t4\n4\t5\tthree\t6\n", "rating"),                 // not a number
             ("1\t2\t3\t4\n99999999999999999999\t5\t3\t6\n", "userId"),  // overflow
             ("1\t2\t3\t4\n1\tx2\t3\t4\n", "movieId"),
@@ -71,7 +71,8 @@ import Testing
             CatalogItem(id: FilmID(543), title: "Misérables, Les", tags: ["Drama"], year: 1995),
             CatalogItem(id: FilmID(267), title: "unknown", tags: ["unknown"], year: nil),
         ])
-        let badFlag = try fixture.write("bad.item", "1|T (1995)|||u|\(flags([]).replacingOccurrences(of: "0|0|0|0$", with: "0|0|0|2", options: .regularExpression))\n")
+        let badFlags = Array(repeating: "0", count: 18).joined(separator: "|") + "|2"
+        let badFlag = try fixture.write("bad.item", "1|T (1995)|||u|\(badFlags)\n")
         #expect(malformedAt(readerError { _ = try MovieLens100K.readFilms(from: badFlag) })?.field == "genre Western")
         let short = try fixture.write("short.item", "1|T (1995)|||u|0|1\n")
         #expect(malformedAt(readerError { _ = try MovieLens100K.readFilms(from: short) })?.field == "genre Adventure")

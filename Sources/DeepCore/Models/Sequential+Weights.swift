@@ -7,7 +7,7 @@ extension Sequential {
             layer.parameters.map { WeightsFile.Entry(name: "\(layer.name)/\($0.name)", shape: $0.shape) }
         }
         let bytes = WeightsFile.encode(entries: entries, values: parameters.map { $0.tensor.scalars })
-        try WeightsFile.writeAtomically(bytes, to: path)
+        try AtomicFile.write(bytes, to: path)
     }
 
     /// Loads parameters saved by ``saveWeights(to:)``. The model must be built with the

@@ -37,8 +37,7 @@ public enum WeightsFileError: Error, Equatable, CustomStringConvertible {
 ///     payload: every parameter's float32 values in order
 ///     CRC-32 (IEEE) of everything before it, u32
 ///
-/// Writes go to a temporary file in the same folder, are flushed to disk, then renamed
-/// over the target, so a crash leaves either the old file or the new one.
+/// Writes go through ``AtomicFile``, so a crash leaves either the old file or the new one.
 enum WeightsFile {
     static let magic = Array("DCWEIGHT".utf8)
     static let version: UInt32 = 1
@@ -66,7 +65,7 @@ enum WeightsFile {
 
     /// Parses and verifies `bytes`; checks sizes before reading the payload.
     static func decode(_ bytes: [UInt8], path: String) throws -> [(Entry, [Float])] {
-        var r = ByteReader(bytes: bytes, path: path)
+        var r = ByteReader(bytes: bytes) { WeightsFileError.truncated(path: path, expectedBytes: $0, actualBytes: $1) }
         guard bytes.count >= magic.count + 12, Array(bytes.prefix(magic.count)) == magic else {
             throw WeightsFileError.notAWeightsFile(path: path)
         }
@@ -104,9 +103,7 @@ enum WeightsFile {
         guard expected == bytes.count else {
             throw WeightsFileError.truncated(path: path, expectedBytes: expected, actualBytes: bytes.count)
         }
-        let stored = UInt32(bytes[bytes.count - 4]) | UInt32(bytes[bytes.count - 3]) << 8
-            | UInt32(bytes[bytes.count - 2]) << 16 | UInt32(bytes[bytes.count - 1]) << 24
-        guard CRC32.checksum(bytes[0..<(bytes.count - 4)]) == stored else {
+        guard r.hasValidChecksum else {
             throw WeightsFileError.checksumMismatch(path: path)
         }
         var result: [(Entry, [Float])] = []
@@ -119,85 +116,11 @@ enum WeightsFile {
         return result
     }
 
-    /// Writes `bytes` atomically: temporary file, fsync, rename, fsync of the folder.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        let temp = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw WeightsFileError.io(path: path, reason: "cannot create \(temp): \(errnoText())") }
-        var ok = false
-        defer { if !ok { unlink(temp) } }
-        var written = 0
-        let writeError: String? = bytes.withUnsafeBytes { raw in
-            while written < raw.count {
-                let n = write(fd, raw.baseAddress! + written, raw.count - written)
-                if n < 0 { if errno == EINTR { continue }; return errnoText() }
-                written += n
-            }
-            return nil
-        }
-        if let writeError { close(fd); throw WeightsFileError.io(path: path, reason: "write failed: \(writeError)") }
-        guard fsync(fd) == 0 else { let e = errnoText(); close(fd); throw WeightsFileError.io(path: path, reason: "fsync failed: \(e)") }
-        close(fd)
-        guard rename(temp, path) == 0 else { throw WeightsFileError.io(path: path, reason: "rename failed: \(errnoText())") }
-        ok = true
-        let dfd = open(folder, O_RDONLY)
-        if dfd >= 0 { fsync(dfd); close(dfd) }
-    }
-
     static func read(_ path: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw WeightsFileError.io(path: path, reason: "cannot read the file")
         }
         return [UInt8](data)
     }
-
-    private static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
-struct ByteReader {
-    let bytes: [UInt8]
-    let path: String
-    var offset = 0
-
-    mutating func read<T: FixedWidthInteger>() throws -> T {
-        let size = MemoryLayout<T>.size
-        guard offset + size <= bytes.count else {
-            throw WeightsFileError.truncated(path: path, expectedBytes: offset + size, actualBytes: bytes.count)
-        }
-        var v: T = 0
-        for i in 0..<size { v |= T(bytes[offset + i]) << (8 * i) }
-        offset += size
-        return v
-    }
-
-    mutating func bytes(_ n: Int) throws -> ArraySlice<UInt8> {
-        guard n >= 0, offset + n <= bytes.count else {
-            throw WeightsFileError.truncated(path: path, expectedBytes: offset + n, actualBytes: bytes.count)
-        }
-        defer { offset += n }
-        return bytes[offset..<(offset + n)]
-    }
-}
-
-extension Array where Element == UInt8 {
-    mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
-        for i in 0..<MemoryLayout<T>.size { append(UInt8(truncatingIfNeeded: v >> (8 * i))) }
-    }
-}
-
-/// CRC-32 (IEEE 802.3, reflected, as zlib).
-enum CRC32 {
-    static let table: [UInt32] = (0..<256).map { i in
-        var c = UInt32(i)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
-        var c: UInt32 = 0xFFFF_FFFF
-        for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-        return c ^ 0xFFFF_FFFF
-    }
-}

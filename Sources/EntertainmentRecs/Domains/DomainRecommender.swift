@@ -45,6 +45,14 @@ public final class DomainRecommender<Event: Sendable, UserID: EntityID, ItemID: 
         self.key = key
     }
 
+    init(engine: RecommenderEngine<UserID, ItemID>, catalog: Catalog<ItemID>, confidence: ConfidenceRule<Event>,
+         key: @escaping @Sendable (Event) -> (UserID, ItemID)) {
+        self.engine = engine
+        self.catalog = catalog
+        self.confidence = confidence
+        self.key = key
+    }
+
     /// Trains on `events` (weights from ``confidence``; repeated pairs summed).
     public func fit(_ events: [Event]) throws {
         let triples = events.map { e -> (user: UserID, item: ItemID, weight: Float) in

@@ -30,7 +30,9 @@ public struct GridSearchResult: Sendable {
 /// evaluated once on `dataset.test`. The test split never influences the choice.
 ///
 /// ```swift
-/// let grid = [10, 50, 200].flatMap { f in [0.01, 0.1].map { r in IALS(factors: f, regularization: r) } }
+/// let grid: [any RecommenderAlgorithm] = [32, 64, 128].flatMap { factors in
+///     [1, 10, 100].map { ImplicitALS(factors: factors, regularization: $0) }
+/// }
 /// let search = try GridSearch().run(grid, on: dataset)
 /// print(EvaluationResult.table(search.trials.map(\.validation) + [search.test]))
 /// ```

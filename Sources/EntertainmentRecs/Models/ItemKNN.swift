@@ -57,12 +57,11 @@ public struct ItemKNN: RecommenderAlgorithm {
                 for j in touched { co[Int(j)] = 0 }
             }
         }
-        // Keep only positive similarities, as CSR rows.
+        // Keep only positive similarities, as CSR rows sorted by item.
         var rowStart = [0], cols: [Int32] = [], values: [Float] = []
         for i in 0..<n {
-            for q in 0..<k where ids[i * k + q] >= 0 && sims[i * k + q] > 0 {
-                cols.append(ids[i * k + q]); values.append(sims[i * k + q])
-            }
+            let kept = (0..<k).filter { ids[i * k + $0] >= 0 && sims[i * k + $0] > 0 }.sorted { ids[i * k + $0] < ids[i * k + $1] }
+            for q in kept { cols.append(ids[i * k + q]); values.append(sims[i * k + q]) }
             rowStart.append(cols.count)
         }
         let table = InteractionMatrix(userCount: n, itemCount: n, rowStart: rowStart, items: cols, weights: values)

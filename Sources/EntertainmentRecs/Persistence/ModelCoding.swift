@@ -1,0 +1,100 @@
+import DeepCore
+
+/// A fitted model that can be written to and read from a recommender file.
+protocol PersistableModel: ScoringModel {
+    /// The tag that identifies the model's kind in a file.
+    static var kind: String { get }
+    func encode(to w: inout ByteWriter)
+    static func decode(from r: inout ByteReader) throws -> Self
+}
+
+enum ModelCoding {
+    static let kinds: [any PersistableModel.Type] = [PopularityModel.self, ItemKNNModel.self, IALSModel.self, EASEModel.self]
+
+    static func decode(kind: String, from r: inout ByteReader, path: String) throws -> any ScoringModel {
+        guard let type = kinds.first(where: { $0.kind == kind }) else {
+            throw RecommenderError.invalidModelFile(path: path, reason: "unknown model kind '\(kind)'")
+        }
+        return try type.decode(from: &r)
+    }
+}
+
+extension InteractionMatrix {
+    func encode(to w: inout ByteWriter) {
+        w.write(UInt64(userCount)); w.write(UInt64(itemCount))
+        w.write(rowStart.map(Int64.init)); w.write(items); w.write(weights)
+    }
+
+    /// Reads and validates a matrix: offsets monotone, indices in range, rows sorted.
+    static func decode(from r: inout ByteReader, path: String) throws -> InteractionMatrix {
+        let users = Int(try r.read() as UInt64), itemCount = Int(try r.read() as UInt64)
+        let rowStart = try r.readIntegers(Int64.self).map(Int.init)
+        let items = try r.readIntegers(Int32.self), weights = try r.readFloats()
+        let bad = { (why: String) in RecommenderError.invalidModelFile(path: path, reason: "interaction matrix: \(why)") }
+        guard rowStart.count == users + 1, rowStart.first == 0, rowStart.last == items.count, items.count == weights.count else {
+            throw bad("sizes do not agree")
+        }
+        for u in 0..<users {
+            guard rowStart[u] <= rowStart[u + 1] else { throw bad("row offsets decrease at row \(u)") }
+            var last: Int32 = -1
+            for p in rowStart[u]..<rowStart[u + 1] {
+                guard items[p] > last, Int(items[p]) < itemCount else { throw bad("row \(u) has an unsorted or out-of-range index") }
+                last = items[p]
+            }
+        }
+        return InteractionMatrix(userCount: users, itemCount: itemCount, rowStart: rowStart, items: items, weights: weights)
+    }
+}
+
+func checkCount(_ values: [Float], _ expected: Int, _ what: String) throws {
+    guard values.count == expected else {
+        throw RecommenderError.invalidModelFile(path: "", reason: "\(what): \(values.count) values, expected \(expected)")
+    }
+}
+
+extension PopularityModel: PersistableModel {
+    static var kind: String { "popularity" }
+    func encode(to w: inout ByteWriter) { w.write(counts) }
+    static func decode(from r: inout ByteReader) throws -> PopularityModel { PopularityModel(counts: try r.readFloats()) }
+}
+
+extension ItemKNNModel: PersistableModel {
+    static var kind: String { "itemknn" }
+    func encode(to w: inout ByteWriter) { w.write(UInt8(binary ? 1 : 0)); neighbors.encode(to: &w) }
+    static func decode(from r: inout ByteReader) throws -> ItemKNNModel {
+        let binary = (try r.read() as UInt8) != 0
+        let table = try InteractionMatrix.decode(from: &r, path: "")
+        guard table.userCount == table.itemCount else { throw RecommenderError.invalidModelFile(path: "", reason: "neighbour table is not square") }
+        return ItemKNNModel(neighbors: table, binary: binary)
+    }
+}
+
+extension IALSModel: PersistableModel {
+    static var kind: String { "ials" }
+    func encode(to w: inout ByteWriter) {
+        w.write(UInt64(users)); w.write(UInt64(itemCount)); w.write(UInt64(factors))
+        w.write(regularization); w.write(alpha); w.write(userFactors); w.write(itemFactors)
+    }
+    static func decode(from r: inout ByteReader) throws -> IALSModel {
+        let users = Int(try r.read() as UInt64), items = Int(try r.read() as UInt64), k = Int(try r.read() as UInt64)
+        let reg = try r.readFloat(), alpha = try r.readFloat()
+        let x = try r.readFloats(), y = try r.readFloats()
+        guard k > 0, k <= 512 else { throw RecommenderError.invalidModelFile(path: "", reason: "factors \(k) out of range") }
+        try checkCount(x, users * k, "user factors")
+        try checkCount(y, items * k, "item factors")
+        return IALSModel(users: users, itemCount: items, factors: k, regularization: reg, alpha: alpha, userFactors: x, itemFactors: y)
+    }
+}
+
+extension EASEModel: PersistableModel {
+    static var kind: String { "ease" }
+    func encode(to w: inout ByteWriter) { w.write(UInt64(itemCount)); w.write(UInt8(binary ? 1 : 0)); w.write(weights) }
+    static func decode(from r: inout ByteReader) throws -> EASEModel {
+        let n = Int(try r.read() as UInt64), binary = (try r.read() as UInt8) != 0
+        let b = try r.readFloats()
+        let (nn, overflow) = n.multipliedReportingOverflow(by: n)
+        guard !overflow else { throw RecommenderError.invalidModelFile(path: "", reason: "item count \(n) out of range") }
+        try checkCount(b, nn, "EASE weights")
+        return EASEModel(itemCount: n, weights: b, binary: binary)
+    }
+}
