@@ -13,15 +13,19 @@ public struct ItemKNN: RecommenderAlgorithm {
     public var shrinkage: Float
     /// Use 1 for every interaction instead of its weight.
     public var binary: Bool
+    /// Keep, for each item to be scored, its nearest neighbours among the user's items
+    /// (classic item-based CF) instead of, for each item the user has, its neighbours.
+    public var prunesPerTarget: Bool
 
-    public init(neighbors: Int = 200, shrinkage: Float = 0, binary: Bool = true) {
+    public init(neighbors: Int = 200, shrinkage: Float = 0, binary: Bool = true, prunesPerTarget: Bool = true) {
         self.neighbors = neighbors
         self.shrinkage = shrinkage
         self.binary = binary
+        self.prunesPerTarget = prunesPerTarget
     }
 
     public var name: String { "itemknn" }
-    public var description: String { "itemknn(k: \(neighbors), shrinkage: \(shrinkage), binary: \(binary))" }
+    public var description: String { "itemknn(k: \(neighbors), shrinkage: \(shrinkage), binary: \(binary), per \(prunesPerTarget ? "target" : "source"))" }
 
     public func fit(_ matrix: InteractionMatrix) throws -> any ScoringModel {
         guard neighbors > 0 else { throw RecommenderError.invalidArgument("neighbors must be ≥ 1, got \(neighbors)") }
@@ -65,7 +69,8 @@ public struct ItemKNN: RecommenderAlgorithm {
             rowStart.append(cols.count)
         }
         let table = InteractionMatrix(userCount: n, itemCount: n, rowStart: rowStart, items: cols, weights: values)
-        return ItemKNNModel(neighbors: table, binary: binary)
+        // Row i holds i's neighbours; transposed, row i lists the targets that keep i.
+        return ItemKNNModel(neighbors: prunesPerTarget ? table.transposed() : table, binary: binary)
     }
 }
 

@@ -1,0 +1,86 @@
+import ArgumentParser
+import EntertainmentRecs
+import Foundation
+
+/// `recs evaluate`: the leave-one-out protocol of ../shared/benchmarks on one folder,
+/// with our tuned defaults or a grid search on `valid/`.
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate models on a leave-one-out benchmark folder (sampled and full ranking).")
+
+    @Option(help: "A benchmark folder (train.tsv, test.tsv, test.negative, items.tsv, valid/).")
+    var benchmark: String
+    @Option(help: "Models: popularity, itemknn, ials, ease, or all (comma-separated).")
+    var model = "all"
+    @Flag(help: "Tune each model's hyperparameters on valid/ (grid search), then report test.")
+    var tune = false
+    @Option(help: "Evaluation threads (default: all cores).")
+    var threads: Int?
+    @Option(help: "Write results as JSON to this file.")
+    var json: String?
+
+    func run() throws {
+        let start = ContinuousClock.now
+        let data = try BenchmarkDataset.load(from: benchmark)
+        FileHandle.standardError.write("\(data.name): \(data.userCount) users, \(data.itemCount) items, \(data.test.train.count) training interactions\n".data(using: .utf8)!)
+        let evaluator = Evaluator(threadCount: threads)
+        let names = model == "all" ? ModelGrid.names : model.split(separator: ",").map(String.init)
+        var results: [EvaluationResult] = []
+        for name in names {
+            let t0 = ContinuousClock.now
+            if tune {
+                let grid = try ModelGrid.candidates(name, dataset: data)
+                let search = try GridSearch(evaluator: evaluator).run(grid, on: data)
+                var r = search.test
+                r.model = "\(name) [\(search.best)]"
+                results.append(r)
+                FileHandle.standardError.write("  \(name): tuned over \(grid.count) settings on valid/ → \(search.best)\n".data(using: .utf8)!)
+            } else {
+                let algorithm = try ModelGrid.defaults(name, dataset: data)
+                let fitted = try algorithm.fit(data.test.train)
+                results.append(try evaluator.evaluate(fitted, on: data.test, modelName: "\(name) [\(algorithm)]", splitName: "test"))
+            }
+            FileHandle.standardError.write("  \(name) done in \(ContinuousClock.now - t0)\n".data(using: .utf8)!)
+        }
+        print("\(data.name) (test split)")
+        print(EvaluationResult.table(results))
+        if let json { try EvaluationResult.jsonData(results).write(to: URL(fileURLWithPath: json)) }
+        FileHandle.standardError.write("total \(ContinuousClock.now - start)\n".data(using: .utf8)!)
+    }
+}
+
+/// Default settings and tuning grids per model.
+enum ModelGrid {
+    static let names = ["popularity", "itemknn", "ials", "ease"]
+
+    static func defaults(_ name: String, dataset: BenchmarkDataset) throws -> any RecommenderAlgorithm {
+        switch name {
+        case "popularity": Popularity()
+        case "itemknn": ItemKNN(neighbors: 200)
+        case "ials": Transformed(ImplicitALS(factors: 64, regularization: 10, alpha: 1, iterations: 15), .log)
+        case "ease": EASE(lambda: 200)
+        default: throw ValidationError("unknown model '\(name)'; choose from \(names.joined(separator: ", "))")
+        }
+    }
+
+    static func candidates(_ name: String, dataset: BenchmarkDataset) throws -> [any RecommenderAlgorithm] {
+        switch name {
+        case "popularity": return [Popularity()]
+        case "itemknn": return [5, 20, 50, 100, 200, 500, 1000].map { ItemKNN(neighbors: $0) }
+        case "ease":
+            let lambdas: [Float] = dataset.itemCount > 8000 ? [20, 50, 200] : [20, 50, 100, 200, 500, 1000]
+            return lambdas.map { EASE(lambda: $0) }
+        case "ials":
+            var out: [any RecommenderAlgorithm] = []
+            for weights in [WeightTransform.binary, .log] {
+                for alpha: Float in [0.3, 1, 3, 10] {
+                    for reg: Float in [1, 10, 30] {
+                        out.append(Transformed(ImplicitALS(factors: 64, regularization: reg, alpha: alpha, iterations: 15), weights))
+                    }
+                }
+            }
+            return out
+        default: throw ValidationError("unknown model '\(name)'; choose from \(names.joined(separator: ", "))")
+        }
+    }
+}
