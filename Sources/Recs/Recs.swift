@@ -6,5 +6,5 @@ struct Recs: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recs",
         abstract: "Recommenders for films, music and games.",
-        subcommands: [Demo.self, Evaluate.self])
+        subcommands: [Demo.self, Fit.self, Recommend.self, Evaluate.self])
 }
