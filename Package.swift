@@ -48,6 +48,7 @@ let package = Package(
             name: "RecsBench",
             dependencies: [
                 "DeepCore",
+                "EntertainmentRecs",
                 "CKernels",
                 "BenchSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

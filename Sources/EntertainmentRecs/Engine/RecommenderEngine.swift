@@ -75,10 +75,10 @@ public final class RecommenderEngine<UserID: EntityID, ItemID: EntityID>: @unche
         return recs
     }
 
-    /// Recommendations for many users at once, computed in parallel blocks.
-    /// Unknown users follow `unknownUser`.
+    /// Recommendations for many users at once, computed in parallel blocks on `threads`
+    /// threads (default: all cores). Unknown users follow `unknownUser`.
     public func recommend(for users: [UserID], count: Int = 10, excludingSeen: Bool = true,
-                          unknownUser: UnknownUserPolicy = .fail) throws -> [UserID: [Recommendation<ItemID>]] {
+                          unknownUser: UnknownUserPolicy = .fail, threads: Int? = nil) throws -> [UserID: [Recommendation<ItemID>]] {
         let s = try fitted()
         try Self.check(count: count)
         var known: [Int32] = [], result: [UserID: [Recommendation<ItemID>]] = [:]
@@ -87,7 +87,9 @@ public final class RecommenderEngine<UserID: EntityID, ItemID: EntityID>: @unche
             guard unknownUser == .popular else { throw RecommenderError.unknownUser("\(user)") }
             result[user] = s.top(scores: s.popularity, count: count, exclude: [])
         }
-        let top = TopKServer(model: s.model, training: s.matrix).topK(users: known, count: count, excludingSeen: excludingSeen)
+        var server = TopKServer(model: s.model, training: s.matrix)
+        if let threads { server.threads = max(1, threads) }
+        let top = server.topK(users: known, count: count, excludingSeen: excludingSeen)
         for (r, u) in known.enumerated() {
             result[s.users[u]] = top[r].map { Recommendation(item: s.items[$0.item], score: $0.score) }
         }

@@ -1,0 +1,87 @@
+import DeepCore
+import EntertainmentRecs
+import Foundation
+
+/// Recommender speed: iALS time per iteration, top-K serving users/s and EASE fit time,
+/// on a MovieLens-1M-sized synthetic matrix (6,040 × 3,706, 1,000,000 interactions,
+/// power-law item popularity) and, when given, the real benchmark folders.
+enum RecommenderBench {
+    /// A seeded users × items matrix with `count` distinct interactions, items drawn from a
+    /// Zipf-like law (exponent 0.9) and users' activity from a heavy-tailed one.
+    static func syntheticMatrix(users: Int = 6_040, items: Int = 3_706, count: Int = 1_000_000, seed: UInt64 = 1) -> [(user: Int64, item: Int64, weight: Float)] {
+        var rng = SeededGenerator(seed: seed)
+        var cdf = [Double](repeating: 0, count: items)
+        var total = 0.0
+        for i in 0..<items { total += 1 / pow(Double(i + 1), 0.9); cdf[i] = total }
+        let activity = (0..<users).map { _ in pow(Double(1 - rng.nextUnitFloat()) + 1e-3, -0.7) }
+        let scale = Double(count) / activity.reduce(0, +)
+        var out: [(Int64, Int64, Float)] = []
+        out.reserveCapacity(count + users)
+        for u in 0..<users {
+            let n = min(items / 2, max(5, Int(activity[u] * scale)))
+            var seen = Set<Int>()
+            while seen.count < n {
+                let r = Double(rng.nextUnitFloat()) * total
+                var lo = 0, hi = items - 1
+                while lo < hi { let mid = (lo + hi) / 2; if cdf[mid] < r { lo = mid + 1 } else { hi = mid } }
+                if seen.insert(lo).inserted { out.append((Int64(u), Int64(lo), Float(1 + rng.nextIndex(below: 5)))) }
+            }
+        }
+        return out
+    }
+
+    static func run(repeats: Int, benchmarks: String?) throws -> [BenchResult] {
+        var results: [BenchResult] = []
+        let triples = syntheticMatrix()
+        let pairs = triples.map { (user: ViewerID($0.user), item: FilmID($0.item), weight: $0.weight) }
+        print("synthetic ML-1M-sized matrix: \(Set(triples.map(\.user)).count) users, \(Set(triples.map(\.item)).count) items, \(triples.count) interactions")
+
+        // iALS: (time of 6 iterations − time of 1) / 5, one thread; setup cost cancels out.
+        for (label, solver) in [("cg", ImplicitALS.Solver.conjugateGradient(steps: 3)), ("cholesky", .cholesky)] {
+            func fitTime(_ iterations: Int) throws -> Double {
+                let engine = RecommenderEngine<ViewerID, FilmID>(
+                    algorithm: ImplicitALS(factors: 64, regularization: 10, alpha: 1, iterations: iterations, solver: solver, threads: 1))
+                let start = ContinuousClock.now
+                try engine.fit(pairs)
+                return seconds(ContinuousClock.now - start)
+            }
+            var perIteration: [Double] = []
+            for _ in 0..<max(3, repeats / 2) { perIteration.append((try fitTime(6) - fitTime(1)) / 5) }
+            perIteration.sort()
+            results.append(BenchResult(name: "ials-iteration", variant: label, shape: "6040×3706 f64 1M", unit: "s",
+                                       median: median(perIteration), min: perIteration.first!, max: perIteration.last!, repeats: perIteration.count))
+        }
+
+        // Top-10 serving for every user, seen items excluded, one thread and all threads.
+        let engine = RecommenderEngine<ViewerID, FilmID>(algorithm: ImplicitALS(factors: 64, regularization: 10, alpha: 1, iterations: 3))
+        try engine.fit(pairs)
+        let users = engine.knownUsers
+        let check = try engine.recommend(for: users, count: 10, threads: 1)
+        let single = try engine.recommend(for: users[0], count: 10)
+        precondition(check[users[0]]?.map(\.item) == single.map(\.item), "batch top-K differs from single-user top-K")
+        for threads in [1, 2] {
+            let rates = try measure(repeats: repeats, work: Double(users.count)) {
+                blackHole(try engine.recommend(for: users, count: 10, threads: threads))
+            }
+            results.append(result("topk-serving", "\(threads) thread\(threads > 1 ? "s" : "")", "6040 users 3706 items f64", "users/s", rates))
+        }
+
+        // EASE fit on the real catalogs when the benchmark folder is given.
+        if let benchmarks {
+            for name in ["ml-100k", "lastfm-2k"] {
+                let data = try BenchmarkDataset.load(from: benchmarks + "/" + name)
+                let runs = name == "ml-100k" ? repeats : 1
+                var times: [Double] = []
+                for _ in 0..<runs {
+                    let start = ContinuousClock.now
+                    blackHole(try EASE(lambda: 200, threads: 2).fit(data.test.train))
+                    times.append(seconds(ContinuousClock.now - start))
+                }
+                times.sort()
+                results.append(BenchResult(name: "ease-fit", variant: "2 threads", shape: "\(name) \(data.itemCount) items", unit: "s",
+                                           median: median(times), min: times.first!, max: times.last!, repeats: times.count))
+            }
+        }
+        return results
+    }
+}
