@@ -51,7 +51,7 @@ struct Evaluate: ParsableCommand {
 
 /// Default settings and tuning grids per model.
 enum ModelGrid {
-    static let names = ["popularity", "itemknn", "ials", "ease"]
+    static let names = ["popularity", "itemknn", "ials", "ease", "bpr"]
 
     static func defaults(_ name: String, dataset: BenchmarkDataset) throws -> any RecommenderAlgorithm {
         switch name {
@@ -59,6 +59,7 @@ enum ModelGrid {
         case "itemknn": ItemKNN(neighbors: 200)
         case "ials": Transformed(ImplicitALS(factors: 64, regularization: 10, alpha: 1, iterations: 15), .log)
         case "ease": EASE(lambda: 200)
+        case "bpr": BPR(factors: 64, learningRate: 0.05, regularization: 0.01, iterations: 100)
         default: throw ValidationError("unknown model '\(name)'; choose from \(names.joined(separator: ", "))")
         }
     }
@@ -80,6 +81,8 @@ enum ModelGrid {
                 }
             }
             return out
+        case "bpr":
+            return [0.01, 0.05].flatMap { lr in [0.001, 0.01].map { reg in BPR(factors: 64, learningRate: lr, regularization: reg, iterations: 100) as any RecommenderAlgorithm } }
         default: throw ValidationError("unknown model '\(name)'; choose from \(names.joined(separator: ", "))")
         }
     }

@@ -1,12 +1,5 @@
 /// Numbers and text from field bytes, without a `String` per numeric field.
 enum ByteParsing {
-    /// Powers of ten that a `Double` holds exactly.
-    private static let exactPowersOfTen: [Double] = (0...22).map { p in
-        var x = 1.0
-        for _ in 0..<p { x *= 10 }
-        return x
-    }
-
     /// The bytes without leading and trailing spaces.
     static func trimmed(_ bytes: FieldBytes) -> FieldBytes {
         var lo = 0, hi = bytes.count
@@ -16,7 +9,24 @@ enum ByteParsing {
     }
 
     /// A decimal integer (optional sign, surrounding spaces allowed), checked for overflow.
+    @inline(__always)
     static func int64(_ raw: FieldBytes, field: String) throws(LineIssue) -> Int64 {
+        // Fast path: up to 18 plain digits cannot overflow, so no per-digit checks.
+        if raw.count > 0, raw.count <= 18 {
+            var value: Int64 = 0
+            var isPlain = true
+            for byte in raw {
+                let digit = byte &- 0x30
+                if digit >= 10 { isPlain = false; break }
+                value = value &* 10 &+ Int64(digit)
+            }
+            if isPlain { return value }
+        }
+        return try checkedInt64(raw, field: field)
+    }
+
+    /// ``int64(_:field:)`` with signs, spaces and overflow checks.
+    private static func checkedInt64(_ raw: FieldBytes, field: String) throws(LineIssue) -> Int64 {
         let bytes = trimmed(raw)
         guard !bytes.isEmpty else { throw .malformed(field, "empty, expected an integer") }
         var i = 0
@@ -47,38 +57,42 @@ enum ByteParsing {
         return Int32(truncatingIfNeeded: value)
     }
 
-    /// A decimal number. Plain decimals (`4`, `3.5`, `-0.25`) with at most 15 significant
-    /// digits take an exact fast path (an exact integer divided by an exact power of ten is
-    /// correctly rounded); anything else (exponents, `nan`, `inf`, long digits) goes to the
-    /// standard library's parser.
+    /// A decimal number. Plain decimals (`4`, `3.5`, `0.25`) with at most 15 digits take an
+    /// exact fast path (an exact integer divided by an exact power of ten is correctly
+    /// rounded); anything else (signs, spaces, exponents, `nan`, `inf`, long digit strings)
+    /// goes to the standard library's parser.
+    @inline(__always)
     static func double(_ raw: FieldBytes, field: String) throws(LineIssue) -> Double {
+        var mantissa: Int64 = 0
+        var digits = 0, fractionDigits = 0
+        var seenPoint = false, isPlain = raw.count > 0 && raw.count <= 15
+        if isPlain {
+            for byte in raw {
+                let digit = byte &- 0x30
+                if digit < 10 {
+                    mantissa = mantissa &* 10 &+ Int64(digit)
+                    digits += 1
+                    if seenPoint { fractionDigits += 1 }
+                } else if byte == 0x2E, !seenPoint {
+                    seenPoint = true
+                } else {
+                    isPlain = false
+                    break
+                }
+            }
+        }
+        if isPlain, digits > 0 {
+            var scale = 1.0
+            for _ in 0..<fractionDigits { scale *= 10 }     // exact: at most 10^15
+            return Double(mantissa) / scale
+        }
+        return try parsedDouble(raw, field: field)
+    }
+
+    /// ``double(_:field:)`` through the standard library.
+    private static func parsedDouble(_ raw: FieldBytes, field: String) throws(LineIssue) -> Double {
         let bytes = trimmed(raw)
         guard !bytes.isEmpty else { throw .malformed(field, "empty, expected a number") }
-        var i = 0
-        let isNegative = bytes[0] == 0x2D
-        if isNegative || bytes[0] == 0x2B { i = 1 }
-        var mantissa: UInt64 = 0
-        var digits = 0, fractionDigits = 0
-        var seenPoint = false, isPlain = true
-        while i < bytes.count {
-            let c = bytes[i]
-            let digit = c &- 0x30
-            if digit < 10 {
-                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(digit) }
-                digits += 1
-                if seenPoint { fractionDigits += 1 }
-            } else if c == 0x2E, !seenPoint {
-                seenPoint = true
-            } else {
-                isPlain = false
-                break
-            }
-            i += 1
-        }
-        if isPlain, digits > 0, digits <= 15, fractionDigits <= 22 {
-            let magnitude = Double(mantissa) / exactPowersOfTen[fractionDigits]
-            return isNegative ? -magnitude : magnitude
-        }
         guard let value = Double(String(decoding: bytes, as: UTF8.self)) else {
             throw .malformed(field, "'\(text(raw))' is not a number")
         }

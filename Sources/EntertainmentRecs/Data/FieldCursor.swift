@@ -37,6 +37,7 @@ struct FieldCursor {
 
     /// The next field up to `separator` (one byte, or the byte twice when `doubled`, as in
     /// `::`), or `nil` after the last field.
+    @inline(__always)
     mutating func next(_ separator: UInt8, doubled: Bool = false) -> FieldBytes? {
         guard !isExhausted else { return nil }
         let start = position
@@ -60,6 +61,7 @@ struct FieldCursor {
     }
 
     /// The next field, named `name` in the error when the line has too few fields.
+    @inline(__always)
     mutating func field(_ name: String, _ separator: UInt8, doubled: Bool = false) throws(LineIssue) -> FieldBytes {
         guard let bytes = next(separator, doubled: doubled) else {
             throw .malformed(name, "missing (the line has only \(fieldCount) field\(fieldCount == 1 ? "" : "s"))")

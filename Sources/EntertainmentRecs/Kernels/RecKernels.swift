@@ -67,3 +67,14 @@ enum Parallel {
         }
     }
 }
+
+extension RecKernels {
+    /// One BPR epoch; returns the fraction of sampled pairs already ordered right.
+    static func bprEpoch(users: UnsafeMutablePointer<Float>, items: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>,
+                         factors: Int, rowStart: UnsafePointer<Int64>, columns: UnsafePointer<Int32>, userCount: Int,
+                         itemCount: Int, samples: Int, learningRate: Float, regularization: Float,
+                         rng: inout UInt64) -> Double {
+        ck_bpr_epoch(users, items, bias, factors, rowStart, columns, userCount, itemCount, samples,
+                     learningRate, regularization, &rng)
+    }
+}

@@ -9,7 +9,7 @@ protocol PersistableModel: ScoringModel {
 }
 
 enum ModelCoding {
-    static let kinds: [any PersistableModel.Type] = [PopularityModel.self, ItemKNNModel.self, IALSModel.self, EASEModel.self]
+    static let kinds: [any PersistableModel.Type] = [PopularityModel.self, ItemKNNModel.self, IALSModel.self, EASEModel.self, BPRModel.self]
 
     static func decode(kind: String, from r: inout ByteReader, path: String) throws -> any ScoringModel {
         guard let type = kinds.first(where: { $0.kind == kind }) else {
@@ -96,5 +96,22 @@ extension EASEModel: PersistableModel {
         guard !overflow else { throw RecommenderError.invalidModelFile(path: "", reason: "item count \(n) out of range") }
         try checkCount(b, nn, "EASE weights")
         return EASEModel(itemCount: n, weights: b, binary: binary)
+    }
+}
+
+extension BPRModel: PersistableModel {
+    static var kind: String { "bpr" }
+    func encode(to w: inout ByteWriter) {
+        w.write(UInt64(itemCount)); w.write(UInt64(factors)); w.write(learningRate); w.write(regularization)
+        w.write(userFactors); w.write(itemFactors); w.write(itemBias)
+    }
+    static func decode(from r: inout ByteReader) throws -> BPRModel {
+        let n = Int(try r.read() as UInt64), k = Int(try r.read() as UInt64)
+        let lr = try r.readFloat(), reg = try r.readFloat()
+        let u = try r.readFloats(), v = try r.readFloats(), b = try r.readFloats()
+        guard k > 0, k <= 1024, u.count % k == 0 else { throw RecommenderError.invalidModelFile(path: "", reason: "BPR factors \(k) do not fit") }
+        try checkCount(v, n * k, "BPR item factors")
+        try checkCount(b, n, "BPR item bias")
+        return BPRModel(itemCount: n, factors: k, userFactors: u, itemFactors: v, itemBias: b, learningRate: lr, regularization: reg)
     }
 }

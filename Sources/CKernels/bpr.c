@@ -1,0 +1,73 @@
+/*
+ * BPR matrix factorisation, one SGD epoch (Rendle, Freudenthaler, Gantner and
+ * Schmidt-Thieme 2009). Interactions come as CSR rows (sorted item ids per user); a
+ * positive pair is drawn uniformly among all interactions, a negative item uniformly
+ * among items the user does not have (checked by binary search in the sorted row).
+ * Factors are row-major (users×k, items×k); the item bias is a separate vector.
+ */
+#include "ckernels.h"
+#include <math.h>
+
+static inline uint64_t next_random(uint64_t *s) {
+    /* xorshift64*: fast and good enough for sampling. */
+    uint64_t x = *s;
+    x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static inline size_t below(uint64_t *s, size_t n) {
+    return (size_t)(((unsigned __int128)next_random(s) * n) >> 64);
+}
+
+static int has_item(const int32_t *row, size_t n, int32_t item) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (row[mid] == item) return 1;
+        if (row[mid] < item) lo = mid + 1; else hi = mid;
+    }
+    return 0;
+}
+
+/* The user owning interaction p: the last row whose start is ≤ p. */
+static size_t owner(const int64_t *row_start, size_t users, size_t p) {
+    size_t lo = 0, hi = users;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if ((size_t)row_start[mid] <= p) lo = mid; else hi = mid;
+    }
+    return lo;
+}
+
+double ck_bpr_epoch(float *user_factors, float *item_factors, float *item_bias, size_t k,
+                    const int64_t *row_start, const int32_t *cols, size_t users, size_t items,
+                    size_t samples, float learning_rate, float regularization, uint64_t *rng) {
+    size_t nnz = (size_t)row_start[users];
+    if (nnz == 0 || items < 2) return 0.0;
+    size_t correct = 0;
+    for (size_t s = 0; s < samples; s++) {
+        size_t p = below(rng, nnz);
+        size_t u = owner(row_start, users, p);
+        const int32_t *row = cols + row_start[u];
+        size_t n = (size_t)(row_start[u + 1] - row_start[u]);
+        if (n >= items) continue; /* a user with every item has no negative */
+        int32_t i = cols[p], j;
+        do { j = (int32_t)below(rng, items); } while (has_item(row, n, j));
+        float *pu = user_factors + u * k, *qi = item_factors + (size_t)i * k, *qj = item_factors + (size_t)j * k;
+        float x = item_bias[i] - item_bias[j];
+        for (size_t f = 0; f < k; f++) x += pu[f] * (qi[f] - qj[f]);
+        if (x > 0) correct++;
+        /* z = σ(−x), computed without overflow. */
+        float z = x >= 0 ? expf(-x) / (1.0f + expf(-x)) : 1.0f / (1.0f + expf(x));
+        for (size_t f = 0; f < k; f++) {
+            float uf = pu[f], d = qi[f] - qj[f];
+            pu[f] += learning_rate * (z * d - regularization * uf);
+            qi[f] += learning_rate * (z * uf - regularization * qi[f]);
+            qj[f] += learning_rate * (-z * uf - regularization * qj[f]);
+        }
+        item_bias[i] += learning_rate * (z - regularization * item_bias[i]);
+        item_bias[j] += learning_rate * (-z - regularization * item_bias[j]);
+    }
+    return samples ? (double)correct / (double)samples : 0.0;
+}
