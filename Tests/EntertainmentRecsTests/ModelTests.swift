@@ -25,6 +25,7 @@ let plantedAlgorithms: [any RecommenderAlgorithm] = [
     ImplicitALS(factors: 2, regularization: 1, alpha: 5, iterations: 10),
     ImplicitALS(factors: 2, regularization: 1, alpha: 5, iterations: 10, solver: .cholesky),
     EASE(lambda: 1),
+    BPR(factors: 4, learningRate: 0.05, regularization: 0.01, iterations: 300),
 ]
 
 @Suite("Models") struct ModelTests {
