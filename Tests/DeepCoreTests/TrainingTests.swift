@@ -120,3 +120,36 @@ func seedModel(features: Int = 64, seed: UInt64 = 42) -> Sequential {
         #expect(e["auc"]! > 0.9)
     }
 }
+
+@Suite("Data-parallel training") struct ThreadedTrainingTests {
+    @Test func twoThreadsComputeTheSameStepAsOne() throws {
+        let (x, y) = hyperplaneData(samples: 256, features: 16, seed: 21)
+        func weightsAfterOneStep(threads: Int) throws -> [Float] {
+            let model = Sequential([Input(shape: [16]), Dense(units: 32, activation: .relu), Dense(units: 1, activation: .sigmoid)], seed: 5)
+            model.compile(optimizer: SGD(learningRate: 0.5), loss: .binaryCrossentropy)
+            model.threads = threads
+            try model.fit(x, y, epochs: 1, batchSize: 256, shuffle: false, verbose: .silent)
+            return model.parameters.flatMap { $0.tensor.scalars }
+        }
+        let one = try weightsAfterOneStep(threads: 1), two = try weightsAfterOneStep(threads: 2)
+        let start = Sequential([Input(shape: [16]), Dense(units: 32, activation: .relu), Dense(units: 1, activation: .sigmoid)], seed: 5)
+            .parameters.flatMap { $0.tensor.scalars }
+        #expect(one != start)
+        for i in one.indices {
+            #expect(abs(one[i] - two[i]) <= 1e-5 * max(1, abs(one[i])), "weight \(i): \(one[i]) vs \(two[i])")
+        }
+    }
+
+    @Test func twoThreadsAreReproducibleAndLearn() throws {
+        let (x, y) = hyperplaneData(samples: 4_096, features: 16, seed: 22)
+        func train() throws -> ([Float], Double) {
+            let model = seedModel(features: 16)
+            model.threads = 2
+            try model.fit(x, y, epochs: 3, batchSize: 256, verbose: .silent)
+            return (model.parameters.flatMap { $0.tensor.scalars }, try model.evaluate(x, y)["accuracy"]!)
+        }
+        let (a, accuracy) = try train(), (b, _) = try train()
+        #expect(a.map(\.bitPattern) == b.map(\.bitPattern))
+        #expect(accuracy > 0.9)
+    }
+}

@@ -35,6 +35,17 @@ public struct MatrixView: @unchecked Sendable {
         return MatrixView(base: base, rows: newRows, columns: columns)
     }
 
+    /// Rows `range` of the same memory.
+    @inlinable func rows(_ range: Range<Int>) -> MatrixView {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows)
+        return MatrixView(base: base + range.lowerBound * columns, rows: range.count, columns: columns)
+    }
+
+    /// Multiplies every element by `factor`.
+    func scale(by factor: Float) {
+        for i in 0..<count { base[i] *= factor }
+    }
+
     /// Copies the view into a new tensor of shape `[rows, columns]`.
     public func toTensor() -> Tensor {
         var t = Tensor(zeros: [rows, columns])

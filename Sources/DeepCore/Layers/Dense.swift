@@ -54,9 +54,9 @@ public final class Dense: Layer, ActivationFusing {
         // Fold the activation's derivative into the incoming gradient: dZ = dY ⊙ act'(Y).
         Kernels.activationBackward(dy, dy, output: output, appliedActivation)
         let w = MatrixView(base: kernel!.value!, rows: input.columns, columns: units)
-        let dw = MatrixView(base: kernel!.gradient!, rows: input.columns, columns: units)
+        let dw = MatrixView(base: context.gradient(of: kernel!), rows: input.columns, columns: units)
         Kernels.gemm(input, dy, into: dw, transposeA: true)          // dW = Xᵀ·dZ
-        if let b = bias { Kernels.biasBackward(b.gradient!, dy) }    // db = Σ dZ
+        if let b = bias { Kernels.biasBackward(context.gradient(of: b), dy) }    // db = Σ dZ
         if let dx { Kernels.gemm(dy, w, into: dx, transposeB: true) } // dX = dZ·Wᵀ
     }
 }

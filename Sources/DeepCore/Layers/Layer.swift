@@ -6,6 +6,23 @@ public struct LayerContext: Sendable {
     public var step: UInt64
     /// The run's seed.
     public var seed: UInt64
+    /// Where this thread's parameter gradients live, relative to the model's gradient
+    /// arena (0 on the main thread; each extra training thread has its own arena).
+    var gradientShift: Int = 0
+
+    init(isTraining: Bool, step: UInt64, seed: UInt64, gradientShift: Int = 0) {
+        self.isTraining = isTraining
+        self.step = step
+        self.seed = seed
+        self.gradientShift = gradientShift
+    }
+
+    /// Where `backward` writes the gradient of `parameter` in this step. Layers must use
+    /// this rather than `parameter.gradient`, so that threads never share gradients.
+    public func gradient(of parameter: Parameter) -> UnsafeMutablePointer<Float> {
+        guard let g = parameter.gradient else { preconditionFailure("Parameter \(parameter.name) is not built yet") }
+        return g + gradientShift
+    }
 }
 
 /// A building block of a model: it declares its parameters for an input shape and maps a

@@ -69,9 +69,14 @@ extension Sequential {
 
     /// Runs the layers over the first `rows` rows of `plan.input`.
     func forward(_ plan: BatchPlan, rows: Int, context: LayerContext) {
-        var input = plan.input.prefix(rows: rows)
+        forward(plan, range: 0..<rows, context: context)
+    }
+
+    /// Runs the layers over rows `range` of the plan (one thread's share of a batch).
+    func forward(_ plan: BatchPlan, range: Range<Int>, context: LayerContext) {
+        var input = plan.input.rows(range)
         for i in 0..<steps.count {
-            let output = plan.outputs[i].prefix(rows: rows)
+            let output = plan.outputs[i].rows(range)
             steps[i].forward(input, into: output, context: context)
             input = output
         }
@@ -79,11 +84,16 @@ extension Sequential {
 
     /// Backpropagates from `plan.gradients.last` through every layer.
     func backward(_ plan: BatchPlan, rows: Int, context: LayerContext) {
+        backward(plan, range: 0..<rows, context: context)
+    }
+
+    /// Backpropagates rows `range`, writing parameter gradients where `context` says.
+    func backward(_ plan: BatchPlan, range: Range<Int>, context: LayerContext) {
         for i in stride(from: steps.count - 1, through: 0, by: -1) {
-            let input = i == 0 ? plan.input.prefix(rows: rows) : plan.outputs[i - 1].prefix(rows: rows)
-            steps[i].backward(input: input, output: plan.outputs[i].prefix(rows: rows),
-                              outputGradient: plan.gradients[i].prefix(rows: rows),
-                              inputGradient: i == 0 ? nil : plan.gradients[i - 1].prefix(rows: rows),
+            let input = i == 0 ? plan.input.rows(range) : plan.outputs[i - 1].rows(range)
+            steps[i].backward(input: input, output: plan.outputs[i].rows(range),
+                              outputGradient: plan.gradients[i].rows(range),
+                              inputGradient: i == 0 ? nil : plan.gradients[i - 1].rows(range),
                               context: context)
         }
     }

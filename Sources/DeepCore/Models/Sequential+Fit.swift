@@ -1,3 +1,5 @@
+import Dispatch
+
 extension Sequential {
     /// Trains the model on `x` (samples × features) against `y` for `epochs` passes.
     ///
@@ -77,7 +79,7 @@ extension Sequential {
 
 /// One `fit` call's state: the batch plan, the sample order and the metric accumulators.
 /// `runEpoch` is the hot loop; it allocates nothing per batch.
-final class TrainingLoop {
+final class TrainingLoop: @unchecked Sendable {
     let model: Sequential
     let optimizer: Optimizer
     let evaluator: LossEvaluator
@@ -89,6 +91,11 @@ final class TrainingLoop {
     let accumulators: [MetricAccumulator]
     private let order: UnsafeMutablePointer<Int64>
     private let workspace = Workspace()
+    /// Threads a batch is split over, and the extra threads' gradient arenas.
+    let workers: Int
+    private let extraGradients: [UnsafeMutablePointer<Float>]
+    private let gradientShifts: [Int]
+    private let workerLosses: UnsafeMutablePointer<Double>
 
     init(model: Sequential, optimizer: Optimizer, loss: Loss, x: Tensor, y: Tensor, batchSize: Int) {
         self.model = model
@@ -102,6 +109,57 @@ final class TrainingLoop {
         accumulators = model.metrics.map { MetricAccumulator($0, loss: loss, outputWidth: model.outputWidth) }
         order = workspace.indices(sampleCount)
         for i in 0..<sampleCount { order[i] = Int64(i) }
+        // Split only batches big enough to pay for the hand-off (≥ 64 rows a thread).
+        workers = max(1, min(model.threads, self.batchSize / 64))
+        let arenaCount = model.arena!.count
+        let mainGradients = model.arena!.gradients
+        let extra = (1..<max(workers, 1)).map { [workspace] _ in workspace.floats(arenaCount) }
+        extraGradients = extra
+        gradientShifts = [0] + extra.map { $0 - mainGradients }
+        workerLosses = UnsafeMutableRawPointer(workspace.indices(workers)).bindMemory(to: Double.self, capacity: workers)
+    }
+
+    /// Forward, loss and backward for the first `rows` rows of the plan; parameter
+    /// gradients end in the model's arena. Returns the batch's mean loss.
+    func step(rows: Int) -> Double {
+        let context = LayerContext(isTraining: true, step: optimizer.iterations, seed: model.seed)
+        guard workers > 1, rows >= 2 * 32 else {
+            model.forward(plan, rows: rows, context: context)
+            return lossAndBackward(0..<rows, of: rows, context: context)
+        }
+        let share = (rows + workers - 1) / workers
+        let box = UncheckedBox(self)
+        DispatchQueue.concurrentPerform(iterations: workers) { t in
+            let loop = box.value
+            let range = min(rows, t * share)..<min(rows, (t + 1) * share)
+            var ctx = context
+            ctx.gradientShift = loop.gradientShifts[t]
+            loop.model.forward(loop.plan, range: range, context: ctx)
+            loop.workerLosses[t] = loop.lossAndBackward(range, of: rows, context: ctx)
+        }
+        // Sum the extra threads' gradients into the model's arena.
+        let arena = model.arena!
+        for g in extraGradients {
+            for i in 0..<arena.count { arena.gradients[i] += g[i] }
+        }
+        var loss = 0.0
+        for t in 0..<workers { loss += workerLosses[t] }
+        return loss
+    }
+
+    /// The loss over rows `range` as its share of the batch mean, and the backward pass
+    /// with the loss gradient scaled to the whole batch.
+    private func lossAndBackward(_ range: Range<Int>, of rows: Int, context: LayerContext) -> Double {
+        guard !range.isEmpty else { return 0 }
+        let last = plan.outputs.count - 1
+        let gradient = plan.gradients[last].rows(range)
+        let loss = evaluator.evaluate(output: plan.outputs[last].rows(range), targets: plan.targets.rows(range),
+                                      classIndices: plan.classIndices + range.lowerBound, gradient: gradient,
+                                      probabilities: plan.probabilities.rows(range))
+        let share = Double(range.count) / Double(rows)
+        if range.count != rows { gradient.scale(by: Float(share)) }
+        model.backward(plan, range: range, context: context)
+        return loss * share
     }
 
     /// Fisher–Yates over the sample order.
@@ -128,16 +186,9 @@ final class TrainingLoop {
             let targets = plan.targets.prefix(rows: rows)
             xs.gather(into: input, order: order, start: start)
             ys.gather(into: targets, order: order, start: start)
-            let context = LayerContext(isTraining: true, step: optimizer.iterations, seed: model.seed)
-            model.forward(plan, rows: rows, context: context)
-            let last = plan.outputs.count - 1
             let probabilities = plan.probabilities.prefix(rows: rows)
-            let loss = evaluator.evaluate(output: plan.outputs[last].prefix(rows: rows), targets: targets,
-                                          classIndices: plan.classIndices,
-                                          gradient: plan.gradients[last].prefix(rows: rows),
-                                          probabilities: probabilities)
+            let loss = step(rows: rows)
             guard loss.isFinite else { throw DeepCoreError.trainingDiverged(epoch: epoch, batch: batch, loss: loss) }
-            model.backward(plan, rows: rows, context: context)
             guard Kernels.allFinite(arena.gradients, count: arena.count) else {
                 throw DeepCoreError.trainingDiverged(epoch: epoch, batch: batch, loss: .nan)
             }
@@ -179,4 +230,10 @@ extension Sequential {
         backward(plan, rows: n, context: context)
         return value
     }
+}
+
+/// Hands a reference to `concurrentPerform` workers that touch disjoint rows and arenas.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -21,6 +21,11 @@ public final class Sequential {
     public let seed: UInt64
     /// The model's name in `summary()`.
     public var name = "sequential"
+    /// Threads `fit` splits each batch over (data parallel, each with its own gradient
+    /// arena, summed before the optimizer step). Batches under 64 rows per thread stay on
+    /// one thread. With 1 (the default) training is bit-reproducible for a seed; with more,
+    /// it is reproducible for the same thread count.
+    public var threads = 1
 
     /// The per-sample input shape, once built.
     public private(set) var inputShape: [Int]?
