@@ -66,25 +66,13 @@ public struct EASE: RecommenderAlgorithm {
 }
 
 /// The fitted item-item weights B (items × items, row-major).
-struct EASEModel: ScoringModel {
+struct EASEModel: HistoryScoringModel {
     let itemCount: Int
     let weights: [Float]
     let binary: Bool
     var name: String { "ease" }
 
-    func scores(forUsers users: ArraySlice<Int32>, training: InteractionMatrix,
-                into scores: UnsafeMutableBufferPointer<Float>) {
-        for (r, u) in users.enumerated() {
-            accumulate(items: training.items(ofUser: Int(u)), weights: training.weights(ofUser: Int(u)),
-                       into: scores.baseAddress! + r * itemCount)
-        }
-    }
-
-    func scores(forHistory history: UserHistory, into scores: UnsafeMutableBufferPointer<Float>) {
-        accumulate(items: history.items[...], weights: history.weights[...], into: scores.baseAddress!)
-    }
-
-    private func accumulate(items: ArraySlice<Int32>, weights w: ArraySlice<Float>, into out: UnsafeMutablePointer<Float>) {
+    func accumulate(items: ArraySlice<Int32>, weights w: ArraySlice<Float>, into out: UnsafeMutablePointer<Float>) {
         let n = itemCount
         out.update(repeating: 0, count: n)
         weights.withUnsafeBufferPointer { b in

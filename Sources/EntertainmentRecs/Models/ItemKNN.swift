@@ -75,25 +75,13 @@ public struct ItemKNN: RecommenderAlgorithm {
 }
 
 /// The kept neighbour similarities (items × items, sparse).
-struct ItemKNNModel: ScoringModel {
+struct ItemKNNModel: HistoryScoringModel {
     let neighbors: InteractionMatrix
     let binary: Bool
     var name: String { "itemknn" }
     var itemCount: Int { neighbors.userCount }
 
-    func scores(forUsers users: ArraySlice<Int32>, training: InteractionMatrix,
-                into scores: UnsafeMutableBufferPointer<Float>) {
-        for (r, u) in users.enumerated() {
-            accumulate(items: training.items(ofUser: Int(u)), weights: training.weights(ofUser: Int(u)),
-                       into: scores.baseAddress! + r * itemCount)
-        }
-    }
-
-    func scores(forHistory history: UserHistory, into scores: UnsafeMutableBufferPointer<Float>) {
-        accumulate(items: history.items[...], weights: history.weights[...], into: scores.baseAddress!)
-    }
-
-    private func accumulate(items: ArraySlice<Int32>, weights: ArraySlice<Float>, into out: UnsafeMutablePointer<Float>) {
+    func accumulate(items: ArraySlice<Int32>, weights: ArraySlice<Float>, into out: UnsafeMutablePointer<Float>) {
         out.update(repeating: 0, count: itemCount)
         for (i, w) in zip(items, weights) {
             let wi = binary ? 1 : w

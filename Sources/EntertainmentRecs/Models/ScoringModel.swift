@@ -45,3 +45,24 @@ extension ScoringModel {
         return out
     }
 }
+
+/// A model that scores a user from their history alone (item-based models): it writes
+/// the scores of `items` weighted by `weights` into `out`; scoring training users and
+/// fold-in both come from that.
+protocol HistoryScoringModel: ScoringModel {
+    func accumulate(items: ArraySlice<Int32>, weights: ArraySlice<Float>, into out: UnsafeMutablePointer<Float>)
+}
+
+extension HistoryScoringModel {
+    func scores(forUsers users: ArraySlice<Int32>, training: InteractionMatrix,
+                into scores: UnsafeMutableBufferPointer<Float>) {
+        for (r, u) in users.enumerated() {
+            accumulate(items: training.items(ofUser: Int(u)), weights: training.weights(ofUser: Int(u)),
+                       into: scores.baseAddress! + r * itemCount)
+        }
+    }
+
+    func scores(forHistory history: UserHistory, into scores: UnsafeMutableBufferPointer<Float>) {
+        accumulate(items: history.items[...], weights: history.weights[...], into: scores.baseAddress!)
+    }
+}
