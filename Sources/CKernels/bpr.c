@@ -2,7 +2,7 @@
  * BPR matrix factorisation, one SGD epoch (Rendle, Freudenthaler, Gantner and
  * Schmidt-Thieme 2009). Interactions come as CSR rows (sorted item ids per user); a
  * positive pair is drawn uniformly among all interactions, a negative item uniformly
- * among items the user does not have (checked by binary search in the sorted row).
+ * (or in proportion to its popularity) among items the user does not have (checked by binary search in the sorted row).
  * Factors are row-major (users×k, items×k); the item bias is a separate vector.
  */
 #include "ckernels.h"
@@ -42,7 +42,8 @@ static size_t owner(const int64_t *row_start, size_t users, size_t p) {
 
 double ck_bpr_epoch(float *user_factors, float *item_factors, float *item_bias, size_t k,
                     const int64_t *row_start, const int32_t *cols, size_t users, size_t items,
-                    size_t samples, float learning_rate, float regularization, uint64_t *rng) {
+                    size_t samples, float learning_rate, float regularization, int popular_negatives,
+                    uint64_t *rng) {
     size_t nnz = (size_t)row_start[users];
     if (nnz == 0 || items < 2) return 0.0;
     size_t correct = 0;
@@ -53,7 +54,9 @@ double ck_bpr_epoch(float *user_factors, float *item_factors, float *item_bias, 
         size_t n = (size_t)(row_start[u + 1] - row_start[u]);
         if (n >= items) continue; /* a user with every item has no negative */
         int32_t i = cols[p], j;
-        do { j = (int32_t)below(rng, items); } while (has_item(row, n, j));
+        do {
+            j = popular_negatives ? cols[below(rng, nnz)] : (int32_t)below(rng, items);
+        } while (has_item(row, n, j));
         float *pu = user_factors + u * k, *qi = item_factors + (size_t)i * k, *qj = item_factors + (size_t)j * k;
         float x = item_bias[i] - item_bias[j];
         for (size_t f = 0; f < k; f++) x += pu[f] * (qi[f] - qj[f]);

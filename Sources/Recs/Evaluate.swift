@@ -82,7 +82,15 @@ enum ModelGrid {
             }
             return out
         case "bpr":
-            return [0.01, 0.05].flatMap { lr in [0.001, 0.01].map { reg in BPR(factors: 64, learningRate: lr, regularization: reg, iterations: 100) as any RecommenderAlgorithm } }
+            var out: [any RecommenderAlgorithm] = []
+            for popular in [true, false] {
+                for lr: Float in [0.01, 0.05] {
+                    for reg: Float in [0.001, 0.01] {
+                        out.append(BPR(factors: 64, learningRate: lr, regularization: reg, iterations: 100, popularNegatives: popular))
+                    }
+                }
+            }
+            return out
         default: throw ValidationError("unknown model '\(name)'; choose from \(names.joined(separator: ", "))")
         }
     }

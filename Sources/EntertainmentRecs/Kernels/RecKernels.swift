@@ -73,8 +73,8 @@ extension RecKernels {
     static func bprEpoch(users: UnsafeMutablePointer<Float>, items: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>,
                          factors: Int, rowStart: UnsafePointer<Int64>, columns: UnsafePointer<Int32>, userCount: Int,
                          itemCount: Int, samples: Int, learningRate: Float, regularization: Float,
-                         rng: inout UInt64) -> Double {
+                         popularNegatives: Bool, rng: inout UInt64) -> Double {
         ck_bpr_epoch(users, items, bias, factors, rowStart, columns, userCount, itemCount, samples,
-                     learningRate, regularization, &rng)
+                     learningRate, regularization, popularNegatives ? 1 : 0, &rng)
     }
 }

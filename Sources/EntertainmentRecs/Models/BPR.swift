@@ -15,9 +15,12 @@ public struct BPR: RecommenderAlgorithm {
     /// Epochs; each draws as many (user, positive, negative) triples as there are interactions.
     public var iterations: Int
     public var seed: UInt64
+    /// Draw negatives in proportion to popularity (as `implicit`) rather than uniformly.
+    public var popularNegatives: Bool
 
     public init(factors: Int = 64, learningRate: Float = 0.05, regularization: Float = 0.01,
-                iterations: Int = 100, seed: UInt64 = 42) {
+                iterations: Int = 100, popularNegatives: Bool = true, seed: UInt64 = 42) {
+        self.popularNegatives = popularNegatives
         self.factors = factors
         self.learningRate = learningRate
         self.regularization = regularization
@@ -27,7 +30,7 @@ public struct BPR: RecommenderAlgorithm {
 
     public var name: String { "bpr" }
     public var description: String {
-        "bpr(factors: \(factors), lr: \(learningRate), reg: \(regularization), iterations: \(iterations))"
+        "bpr(factors: \(factors), lr: \(learningRate), reg: \(regularization), iterations: \(iterations), negatives: \(popularNegatives ? "popular" : "uniform"))"
     }
 
     public func fit(_ matrix: InteractionMatrix) throws -> any ScoringModel {
@@ -52,7 +55,8 @@ public struct BPR: RecommenderAlgorithm {
                                                     factors: factors, rowStart: sp.baseAddress!, columns: cp.baseAddress!,
                                                     userCount: matrix.userCount, itemCount: matrix.itemCount,
                                                     samples: matrix.count, learningRate: learningRate,
-                                                    regularization: regularization, rng: &state)
+                                                    regularization: regularization, popularNegatives: popularNegatives,
+                                                    rng: &state)
                             }
                         }
                     }
