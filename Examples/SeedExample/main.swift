@@ -31,6 +31,8 @@ struct SeedExample: ParsableCommand {
     var batchSize = 32
     @Option(help: "Seed of data, initialisation and shuffling.")
     var seed: UInt64 = 7
+    @Option(help: "Threads each batch is split over (batches of at least 64 rows per thread).")
+    var threads = 1
     @Flag(help: "One line per epoch even on a terminal.")
     var plain = false
 
@@ -46,6 +48,7 @@ struct SeedExample: ParsableCommand {
             Dense(units: 1, activation: .sigmoid),
         ], seed: seed)
         model.compile(optimizer: Adam(), loss: .binaryCrossentropy, metrics: [.accuracy])
+        model.threads = threads
         model.summary()
         print("Kernels: \(KernelISA.active) (native \(KernelISA.native))")
 
