@@ -12,11 +12,13 @@ enum SeedBench {
     static let predictFlopsPerSample = 2.0 * Double(64 * 128 + 128 * 64 + 64 * 1)
     static let samples = 32_768
 
-    /// The hook for multi-threaded training. DeepCore trains on the calling thread only
-    /// (issue 3 leaves threading for later); when it gains a thread setting, set it here
-    /// and return true. Until then thread counts above 1 are reported as skipped.
-    static func setTrainingThreads(_ threads: Int) -> Bool {
-        threads == 1
+    /// The hook for multi-threaded training: DeepCore's data-parallel `fit`
+    /// (`Sequential.threads`, batches under 64 rows per thread stay on one thread).
+    /// Returns false when a thread count cannot be measured (then it is reported as skipped).
+    static func setTrainingThreads(_ model: Sequential, _ threads: Int) -> Bool {
+        guard threads >= 1 else { return false }
+        model.threads = threads
+        return true
     }
 
     static func makeModel() -> Sequential {
@@ -54,12 +56,12 @@ enum SeedBench {
                          against: peak == nil ? nil : "fp32 peak")]
         }
         for t in threads {
-            guard setTrainingThreads(t) else {
-                print("seed-fit: \(t) threads skipped: DeepCore trains on one thread (see SeedBench.setTrainingThreads)")
-                continue
-            }
             for batch in batchSizes {
                 let model = makeModel()
+                guard setTrainingThreads(model, t) else {
+                    print("seed-fit: \(t) threads skipped (see SeedBench.setTrainingThreads)")
+                    continue
+                }
                 // Check before timing: one epoch must learn the problem.
                 try model.fit(x, y, epochs: 1, batchSize: batch, verbose: .silent)
                 let acc = try model.evaluate(x, y, batchSize: 1024)["accuracy"]!
@@ -71,7 +73,6 @@ enum SeedBench {
                                  flopsPerSample)
             }
         }
-        _ = setTrainingThreads(1)
         let model = makeModel()
         try model.fit(x, y, epochs: 1, batchSize: 256, verbose: .silent)
         let p = try model.predict(x, batchSize: 1024)

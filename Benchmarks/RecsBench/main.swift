@@ -15,7 +15,7 @@ struct RecsBench: ParsableCommand {
     var repeats = 7
     @Option(help: "Batch sizes for the training case.")
     var batchSizes = "32,256"
-    @Option(help: "Thread counts for the training case (above 1: skipped until DeepCore trains on threads).")
+    @Option(help: "Thread counts for the training case (Sequential.threads).")
     var threads = "1,2"
     @Option(help: "GEMM shapes as MxNxK, comma-separated (default: the training shapes, 1024³, 2048³).")
     var gemmShapes: String?

@@ -106,7 +106,7 @@ def main():
         for row in lines:
             print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
     print("\nours = recs-bench `auto` kernels (GEMM) / DeepCore (seed); medians; "
-          "ratio > 1 means ours is faster; — = not measured (DeepCore trains on one thread).")
+          "ratio > 1 means ours is faster; — = not measured.")
 
 
 if __name__ == "__main__":
