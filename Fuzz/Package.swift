@@ -20,6 +20,14 @@ let package = Package(
             name: "FuzzSupport",
             dependencies: [.product(name: "DeepCore", package: "EntertainmentRecs")]
         ),
+        // Writes Corpus/ (a plain build: `swift run --scratch-path .build-seeds MakeSeeds`).
+        .executableTarget(
+            name: "MakeSeeds",
+            dependencies: [
+                .product(name: "DeepCore", package: "EntertainmentRecs"),
+                .product(name: "EntertainmentRecs", package: "EntertainmentRecs"),
+            ]
+        ),
     ] + harnesses.map { name in
         .executableTarget(
             name: name,

@@ -1,5 +1,6 @@
 // recs-bench: throughput of the kernels and models, each checked before it is timed.
-//   swift run -c release recs-bench [--cases peak,gemm,seed,alloc] [--repeats 7] [--json out.json]
+//   swift run -c release recs-bench [--cases peak,gemm,seed,alloc,recs] [--repeats 7] [--json out.json]
+//   (recs: iALS per iteration, top-K serving, EASE fit; --benchmarks DIR adds the real catalogs)
 import ArgumentParser
 import DeepCore
 import Foundation
@@ -9,8 +10,10 @@ struct RecsBench: ParsableCommand {
         commandName: "recs-bench",
         abstract: "Measure FP32 peak, GEMM per ISA vs OpenBLAS, seed-model training and prediction, allocations per step.")
 
-    @Option(help: "Comma-separated cases: peak, gemm, seed, alloc (seed also measures the peak).")
-    var cases = "peak,gemm,seed,alloc"
+    @Option(help: "Comma-separated cases: peak, gemm, seed, alloc, recs (seed also measures the peak).")
+    var cases = "peak,gemm,seed,alloc,recs"
+    @Option(help: "The leave-one-out benchmark folder (../shared/benchmarks) for EASE fit times.")
+    var benchmarks: String?
     @Option(help: "Timed repeats per case (the median is reported).")
     var repeats = 7
     @Option(help: "Batch sizes for the training case.")
@@ -23,7 +26,7 @@ struct RecsBench: ParsableCommand {
     var json: String?
 
     func run() throws {
-        let known: Set = ["peak", "gemm", "seed", "alloc"]
+        let known: Set = ["peak", "gemm", "seed", "alloc", "recs"]
         let wanted = Set(cases.split(separator: ",").map(String.init))
         guard wanted.isSubset(of: known) else {
             throw ValidationError("unknown case(s): \(wanted.subtracting(known).sorted().joined(separator: ", "))")
@@ -55,6 +58,9 @@ struct RecsBench: ParsableCommand {
         }
         if wanted.contains("alloc") {
             results += try AllocBench.run(batchSizes: batches)
+        }
+        if wanted.contains("recs") {
+            results += try RecommenderBench.run(repeats: repeats, benchmarks: benchmarks)
         }
         printTable(results)
         if let json {
