@@ -1,12 +1,12 @@
 /*
  * ck_vector.h (internal): CK_CLONES marks an elementwise loop to be compiled for
- * AVX-512, AVX2 and baseline x86-64 and chosen by the loader (ifunc), so plain C loops
+ * AVX-512, x86-64-v3 (AVX2 + FMA) and baseline x86-64 and chosen by the loader (ifunc), so plain C loops
  * get wide vectors without package-wide -march flags. Elsewhere it is empty.
  */
 #ifndef CK_VECTOR_H
 #define CK_VECTOR_H
 #if defined(__x86_64__) && defined(__linux__) && defined(__clang__)
-#  define CK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#  define CK_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else
 #  define CK_CLONES
 #endif

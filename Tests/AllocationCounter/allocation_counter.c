@@ -1,13 +1,19 @@
 /*
  * Interposes the allocation functions of the test process (glibc): each call bumps an
- * atomic counter and forwards to glibc's __libc_* implementation. Elsewhere it only
- * reports that counting is unsupported.
+ * atomic counter and forwards to glibc's __libc_* implementation. Elsewhere, and under
+ * AddressSanitizer or ThreadSanitizer, it only reports that counting is unsupported.
  */
 #include "allocation_counter.h"
 #include <stddef.h>
 #include <errno.h>
 
-#if defined(__linux__) && defined(__GLIBC__)
+#if defined(__has_feature)
+#  if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#    define CK_TEST_SANITIZED 1   /* the sanitizer owns malloc: interposing it crashes at start-up */
+#  endif
+#endif
+
+#if defined(__linux__) && defined(__GLIBC__) && !defined(CK_TEST_SANITIZED)
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);

@@ -91,12 +91,17 @@ enum WeightsFile {
                     throw WeightsFileError.malformedHeader(path: path, detail: "dimension \(d) of '\(name)' exceeds the file size")
                 }
                 shape.append(Int(d))
-                elements = elements.multipliedReportingOverflow(by: Int(d)).partialValue
+                let (product, overflow) = elements.multipliedReportingOverflow(by: Int(d))
+                guard !overflow else {
+                    throw WeightsFileError.malformedHeader(path: path, detail: "shape \(shape) of '\(name)' overflows")
+                }
+                elements = product
+            }
+            guard elements <= bytes.count / 4 - payload else {
+                let needed = elements > Int.max / 8 ? Int.max : r.offset + (payload + elements) * 4 + 4
+                throw WeightsFileError.truncated(path: path, expectedBytes: needed, actualBytes: bytes.count)
             }
             payload += elements
-            guard payload <= bytes.count / 4 else {
-                throw WeightsFileError.truncated(path: path, expectedBytes: r.offset + payload * 4 + 4, actualBytes: bytes.count)
-            }
             entries.append(Entry(name: name, shape: shape))
         }
         let expected = r.offset + payload * 4 + 4

@@ -6,6 +6,25 @@ protocol PersistableModel: ScoringModel {
     static var kind: String { get }
     func encode(to w: inout ByteWriter)
     static func decode(from r: inout ByteReader) throws -> Self
+    /// The users the model holds factors for (must match the file's user map); `nil` for
+    /// item-based models.
+    var factorUsers: Int? { get }
+}
+
+extension PersistableModel {
+    var factorUsers: Int? { nil }
+}
+
+extension ByteReader {
+    /// A count or size stored as u64. Everything a size counts takes at least one byte of
+    /// the file, so a size beyond the file's length is damage, not a reason to trap or allocate.
+    mutating func readSize(_ what: String) throws -> Int {
+        let n: UInt64 = try read()
+        guard n <= UInt64(bytes.count) else {
+            throw RecommenderError.invalidModelFile(path: "", reason: "\(what) \(n) exceeds the file size")
+        }
+        return Int(n)
+    }
 }
 
 enum ModelCoding {
@@ -27,7 +46,7 @@ extension InteractionMatrix {
 
     /// Reads and validates a matrix: offsets monotone, indices in range, rows sorted.
     static func decode(from r: inout ByteReader, path: String) throws -> InteractionMatrix {
-        let users = Int(try r.read() as UInt64), itemCount = Int(try r.read() as UInt64)
+        let users = try r.readSize("user count"), itemCount = try r.readSize("item count")
         let rowStart = try r.readIntegers(Int64.self).map(Int.init)
         let items = try r.readIntegers(Int32.self), weights = try r.readFloats()
         let bad = { (why: String) in RecommenderError.invalidModelFile(path: path, reason: "interaction matrix: \(why)") }
@@ -35,7 +54,9 @@ extension InteractionMatrix {
             throw bad("sizes do not agree")
         }
         for u in 0..<users {
-            guard rowStart[u] <= rowStart[u + 1] else { throw bad("row offsets decrease at row \(u)") }
+            guard rowStart[u] <= rowStart[u + 1], rowStart[u + 1] <= items.count else {
+                throw bad("row offsets decrease or pass the end at row \(u)")
+            }
             var last: Int32 = -1
             for p in rowStart[u]..<rowStart[u + 1] {
                 guard items[p] > last, Int(items[p]) < itemCount else { throw bad("row \(u) has an unsorted or out-of-range index") }
@@ -71,12 +92,13 @@ extension ItemKNNModel: PersistableModel {
 
 extension IALSModel: PersistableModel {
     static var kind: String { "ials" }
+    var factorUsers: Int? { users }
     func encode(to w: inout ByteWriter) {
         w.write(UInt64(users)); w.write(UInt64(itemCount)); w.write(UInt64(factors))
         w.write(regularization); w.write(alpha); w.write(userFactors); w.write(itemFactors)
     }
     static func decode(from r: inout ByteReader) throws -> IALSModel {
-        let users = Int(try r.read() as UInt64), items = Int(try r.read() as UInt64), k = Int(try r.read() as UInt64)
+        let users = try r.readSize("user count"), items = try r.readSize("item count"), k = try r.readSize("factors")
         let reg = try r.readFloat(), alpha = try r.readFloat()
         let x = try r.readFloats(), y = try r.readFloats()
         guard k > 0, k <= 512 else { throw RecommenderError.invalidModelFile(path: "", reason: "factors \(k) out of range") }
@@ -90,7 +112,7 @@ extension EASEModel: PersistableModel {
     static var kind: String { "ease" }
     func encode(to w: inout ByteWriter) { w.write(UInt64(itemCount)); w.write(UInt8(binary ? 1 : 0)); w.write(weights) }
     static func decode(from r: inout ByteReader) throws -> EASEModel {
-        let n = Int(try r.read() as UInt64), binary = (try r.read() as UInt8) != 0
+        let n = try r.readSize("item count"), binary = (try r.read() as UInt8) != 0
         let b = try r.readFloats()
         let (nn, overflow) = n.multipliedReportingOverflow(by: n)
         guard !overflow else { throw RecommenderError.invalidModelFile(path: "", reason: "item count \(n) out of range") }
@@ -101,12 +123,13 @@ extension EASEModel: PersistableModel {
 
 extension BPRModel: PersistableModel {
     static var kind: String { "bpr" }
+    var factorUsers: Int? { userFactors.count / factors }
     func encode(to w: inout ByteWriter) {
         w.write(UInt64(itemCount)); w.write(UInt64(factors)); w.write(learningRate); w.write(regularization)
         w.write(userFactors); w.write(itemFactors); w.write(itemBias)
     }
     static func decode(from r: inout ByteReader) throws -> BPRModel {
-        let n = Int(try r.read() as UInt64), k = Int(try r.read() as UInt64)
+        let n = try r.readSize("item count"), k = try r.readSize("factors")
         let lr = try r.readFloat(), reg = try r.readFloat()
         let u = try r.readFloats(), v = try r.readFloats(), b = try r.readFloats()
         guard k > 0, k <= 1024, u.count % k == 0 else { throw RecommenderError.invalidModelFile(path: "", reason: "BPR factors \(k) do not fit") }

@@ -67,6 +67,9 @@ enum RecommenderFile {
             throw fail(why)
         }
         guard model.itemCount == items.count else { throw fail("model scores \(model.itemCount) items, the file maps \(items.count)") }
+        if let factorUsers = (model as? any PersistableModel)?.factorUsers, factorUsers != users.count {
+            throw fail("model has factors for \(factorUsers) users, the file maps \(users.count)")
+        }
         let n: UInt64 = try r.read()
         guard n <= UInt64(r.remaining / 16) else { throw fail("catalog of \(n) items exceeds the file") }
         var catalog = Catalog<I>()
