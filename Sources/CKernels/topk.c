@@ -35,22 +35,33 @@ static void sift_up(float *hs, int32_t *hi, size_t i) {
     }
 }
 
+/* Offers column j with score v to the heap of the n (≤ k) best so far. */
+static inline void offer(float *hs, int32_t *ids, size_t *n, size_t k, float v, int32_t j) {
+    if (v != v) v = -INFINITY;
+    if (*n < k) {
+        hs[*n] = v; ids[*n] = j;
+        sift_up(hs, ids, *n);
+        (*n)++;
+    } else if (better(v, j, hs[0], ids[0])) {
+        hs[0] = v; ids[0] = j;
+        sift_down(hs, ids, *n, 0);
+    }
+}
+
 static void topk_row(int32_t *ids, float *out, const float *s, size_t cols, size_t k,
                      const int32_t *ex, size_t nex, float *hs) {
-    size_t n = 0, e = 0;
-    for (size_t j = 0; j < cols; j++) {
+    size_t n = 0, e = 0, j = 0;
+    /* Walk the gaps between excluded columns; inside a gap, a score below the current
+       k-th best (the heap root) is rejected with one comparison. */
+    while (j < cols) {
         while (e < nex && (size_t)ex[e] < j) e++;
-        if (e < nex && (size_t)ex[e] == j) continue;
-        float v = s[j];
-        if (v != v) v = -INFINITY;
-        if (n < k) {
-            hs[n] = v; ids[n] = (int32_t)j;
-            sift_up(hs, ids, n);
-            n++;
-        } else if (better(v, (int32_t)j, hs[0], ids[0])) {
-            hs[0] = v; ids[0] = (int32_t)j;
-            sift_down(hs, ids, n, 0);
+        size_t stop = e < nex && (size_t)ex[e] < cols ? (size_t)ex[e] : cols;
+        for (; j < stop; j++) {
+            float v = s[j];
+            if (n == k && v < hs[0]) continue;
+            offer(hs, ids, &n, k, v, (int32_t)j);
         }
+        if (stop < cols) { j = stop + 1; e++; }
     }
     /* Pop worst-first into the tail: the output ends sorted best first. */
     size_t filled = n;

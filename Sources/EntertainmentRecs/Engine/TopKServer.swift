@@ -16,20 +16,26 @@ struct TopKServer: Sendable {
         defer { ids.deallocate(); best.deallocate() }
         let (idsP, bestP) = (SharedPointer(base: ids), SharedPointer(base: best))
         let (model, training, block) = (self.model, self.training, self.blockSize)
-        Parallel.forEachBlock(users.count, blockSize: block, threads: threads) { range in
-            let scores = UnsafeMutableBufferPointer<Float>.allocate(capacity: range.count * n)
+        // One contiguous share of users per thread, scored `block` users at a time into one
+        // reused buffer (a fresh multi-megabyte buffer per block costs page faults).
+        let share = (users.count + threads - 1) / max(threads, 1)
+        Parallel.forEachBlock(users.count, blockSize: max(share, 1), threads: threads) { part in
+            let scores = UnsafeMutableBufferPointer<Float>.allocate(capacity: min(block, part.count) * n)
             defer { scores.deallocate() }
-            model.scores(forUsers: users[range], training: training, into: scores)
-            var offsets: [Int64] = [0], excluded: [Int32] = []
-            for u in users[range] {
-                if excludingSeen { excluded += training.items(ofUser: Int(u)) }
-                offsets.append(Int64(excluded.count))
-            }
-            offsets.withUnsafeBufferPointer { op in
-                excluded.withUnsafeBufferPointer { ep in
-                    RecKernels.topK(ids: idsP.base + range.lowerBound * k, scores: bestP.base + range.lowerBound * k,
-                                    from: scores.baseAddress!, rows: range.count, columns: n, k: k,
-                                    excludeOffsets: op.baseAddress, excludeItems: ep.baseAddress ?? UnsafePointer(bitPattern: 8))
+            for start in stride(from: part.lowerBound, to: part.upperBound, by: block) {
+                let range = start..<min(part.upperBound, start + block)
+                model.scores(forUsers: users[range], training: training, into: scores)
+                var offsets: [Int64] = [0], excluded: [Int32] = []
+                for u in users[range] {
+                    if excludingSeen { excluded += training.items(ofUser: Int(u)) }
+                    offsets.append(Int64(excluded.count))
+                }
+                offsets.withUnsafeBufferPointer { op in
+                    excluded.withUnsafeBufferPointer { ep in
+                        RecKernels.topK(ids: idsP.base + range.lowerBound * k, scores: bestP.base + range.lowerBound * k,
+                                        from: scores.baseAddress!, rows: range.count, columns: n, k: k,
+                                        excludeOffsets: op.baseAddress, excludeItems: ep.baseAddress ?? UnsafePointer(bitPattern: 8))
+                    }
                 }
             }
         }
