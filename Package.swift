@@ -51,6 +51,7 @@ let package = Package(
                 "EntertainmentRecs",
                 "CKernels",
                 "BenchSupport",
+                "AllocationCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/RecsBench"

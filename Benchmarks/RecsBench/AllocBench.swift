@@ -1,8 +1,8 @@
-import BenchSupport
+import AllocationCounter
 import DeepCore
 
 /// Heap allocations per training step after warm-up: a callback reads the calling
-/// thread's malloc counter (Benchmarks/BenchSupport/alloc_counter.c) after every batch;
+/// thread's malloc counter (Tests/AllocationCounter, shared with the tests) after every batch;
 /// steps `warmUp ..< warmUp + window` are reported (median, min, max per step).
 enum AllocBench {
     static let warmUp = 10
@@ -18,12 +18,12 @@ enum AllocBench {
         }
         deinit { counts.deallocate() }
         func onBatchEnd(_ batch: Int, logs: BatchLogs) {
-            if batch < capacity { counts[batch] = bench_alloc_count() }
+            if batch < capacity { counts[batch] = allocation_counter_value() }
         }
     }
 
     static func run(batchSizes: [Int]) throws -> [BenchResult] {
-        guard bench_alloc_counter_supported() != 0 else {
+        guard allocation_counter_supported() != 0 else {
             print("alloc: not measured (the allocation counter needs Linux + glibc)")
             return []
         }
@@ -33,7 +33,7 @@ enum AllocBench {
             let (x, y) = SeedBench.data(samples: batch * steps)
             let model = SeedBench.makeModel()
             let probe = Probe(capacity: steps)
-            let before = bench_alloc_count()
+            let before = allocation_counter_value()
             try model.fit(x, y, epochs: 1, batchSize: batch, callbacks: [probe], verbose: .silent)
             // Check before reporting: the counter counts (fit's set-up allocates).
             precondition(probe.counts[0] > before, "the allocation counter is not counting")

@@ -3,8 +3,7 @@
  *
  * - An FMA-throughput loop that measures the FP32 peak of one core in the same run as
  *   the benchmarks (AVX2+FMA, and AVX-512F where the CPU has it).
- * - A heap-allocation counter (glibc): malloc and friends are interposed, counted per
- *   thread, and forwarded to glibc's __libc_* entry points.
+ * (Heap allocations are counted by the AllocationCounter target that the tests use too.)
  */
 #ifndef BENCH_SUPPORT_H
 #define BENCH_SUPPORT_H
@@ -28,11 +27,6 @@ double bench_fma_flops(bench_fma_isa isa, uint64_t iterations);
 /// FMA latency on every pipe) and returns a value derived from all accumulators, so the
 /// work cannot be deleted. Returns 0 when the ISA is unavailable.
 float bench_fma_loop(bench_fma_isa isa, uint64_t iterations);
-
-/// 1 when allocations are counted on this platform (Linux + glibc), else 0.
-int bench_alloc_counter_supported(void);
-/// Heap allocations (malloc, calloc, realloc, aligned variants) made by the calling thread.
-uint64_t bench_alloc_count(void);
 
 #ifdef __cplusplus
 }
