@@ -52,9 +52,14 @@ public final class Parameter {
         self.initializer = initializer
     }
 
-    func bind(value: UnsafeMutablePointer<Float>, gradient: UnsafeMutablePointer<Float>) {
+    /// Keeps the memory behind `value` and `gradient` alive while this handle exists: a
+    /// parameter may outlive its model (`Sequential(...).parameters`).
+    private var storageOwner: AnyObject?
+
+    func bind(value: UnsafeMutablePointer<Float>, gradient: UnsafeMutablePointer<Float>, owner: AnyObject) {
         self.value = value
         self.gradient = gradient
+        storageOwner = owner
     }
 
     /// The values as a tensor (a copy). Empty before the model is built.

@@ -19,7 +19,7 @@ final class ParameterArena {
         values = workspace.floats(total)
         gradients = workspace.floats(total)
         for (p, offset) in zip(parameters, offsets) {
-            p.bind(value: values + offset, gradient: gradients + offset)
+            p.bind(value: values + offset, gradient: gradients + offset, owner: workspace)
         }
     }
 
