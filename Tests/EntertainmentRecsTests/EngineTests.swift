@@ -115,3 +115,13 @@ final class Mismatches: @unchecked Sendable {
     func add() { lock.lock(); n += 1; lock.unlock() }
     var count: Int { lock.lock(); defer { lock.unlock() }; return n }
 }
+
+@Suite("Fold-in edge cases") struct FoldInEdgeTests {
+    @Test func historyWithNoKnownItemGetsPopularItems() throws {
+        let (films, _, _) = try demoFilms()
+        let popular = try films.recommend(for: ViewerID(999_999), count: 3, unknownUser: .popular).map(\.item)
+        let folded = try films.recommend(fromHistory: [FilmRating(viewer: ViewerID(-1), film: FilmID(987_654), stars: 5)], count: 3)
+        #expect(folded.map(\.item) == popular)
+        #expect(folded.allSatisfy { $0.score.isFinite })
+    }
+}

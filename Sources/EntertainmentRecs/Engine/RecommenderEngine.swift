@@ -97,12 +97,14 @@ public final class RecommenderEngine<UserID: EntityID, ItemID: EntityID>: @unche
     }
 
     /// Recommendations for a user who was not in training, from their history
-    /// (`item → weight`), without retraining (fold-in). Unknown items are ignored.
+    /// (`item → weight`), without retraining (fold-in). Unknown items are ignored; a
+    /// history with no known item gets the most popular items.
     public func recommend(history: [ItemID: Float], count: Int = 10, excluding: Set<ItemID> = [],
                           explain: Bool = false) throws -> [Recommendation<ItemID>] {
         let s = try fitted()
         try Self.check(count: count)
         let h = try s.history(history)
+        guard !h.items.isEmpty else { return s.top(scores: s.popularity, count: count, exclude: s.indices(of: excluding)) }
         var scores = [Float](repeating: 0, count: s.items.count)
         scores.withUnsafeMutableBufferPointer { s.model.scores(forHistory: h, into: $0) }
         var recs = s.top(scores: scores, count: count, exclude: s.indices(of: excluding).union(h.items))
