@@ -7,6 +7,14 @@
 #include "ck_vector.h"
 #include <math.h>
 
+/* sqrtf has errno semantics that stop clang from vectorising a loop; the elementwise
+   builtin does not (v ≥ 0 here, so the result is the same). */
+#if defined(__clang__) && __has_builtin(__builtin_elementwise_sqrt)
+#  define CK_SQRT(x) __builtin_elementwise_sqrt(x)
+#else
+#  define CK_SQRT(x) sqrtf(x)
+#endif
+
 CK_CLONES
 void ck_sgd_step(float *restrict param, float *restrict velocity, const float *restrict grad,
                  size_t n, float learning_rate, float momentum, int nesterov,
@@ -45,7 +53,7 @@ static void adam_sweep(float *restrict param, float *restrict m, float *restrict
         float vi = v[i] + one_b2 * (g * g - v[i]);
         m[i] = mi;
         v[i] = vi;
-        param[i] = param[i] * keep - alpha * mi / (sqrtf(vi) + epsilon);
+        param[i] = param[i] * keep - alpha * mi / (CK_SQRT(vi) + epsilon);
     }
 }
 
