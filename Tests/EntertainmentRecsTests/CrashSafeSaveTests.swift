@@ -34,6 +34,20 @@ import Testing
         for round in 0..<100_000 { try recommenders[round % 2].save(to: target) }
     }
 
+    /// What a save killed mid-write leaves in its temporary file, a prefix of the new file,
+    /// is refused at every length, never taken for a good recommender.
+    @Test func everyPrefixOfASavedFileIsRefused() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("prefix-\(UUID().uuidString).recs").path
+        defer { unlink(path) }
+        try Self.recommenders()[0].save(to: path)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let lengths = Set((0..<64).map { $0 * bytes.count / 64 } + [1, 8, bytes.count - 4, bytes.count - 1])
+        for length in lengths.sorted() {
+            try bytes.prefix(length).write(to: URL(fileURLWithPath: path))
+            #expect(throws: RecommenderError.self, "a \(length)-byte prefix loaded") { try FilmRecommender.load(from: path) }
+        }
+    }
+
     @Test func killedSavesLeaveTheLastCompleteFile() throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0])
         guard binary.path.hasSuffix(".xctest"), FileManager.default.isExecutableFile(atPath: binary.path) else {
