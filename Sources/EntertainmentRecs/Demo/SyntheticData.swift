@@ -85,7 +85,7 @@ public enum SyntheticData {
         let w = world(items: artists, users: listeners, genreCount: musicStyles.count, seed: seed) { _ in "" }
         var rng = SeededGenerator(seed: seed &+ 1)
         let catalog = Catalog((0..<artists).map { i in
-            CatalogItem(id: TrackID(Int64(i + 1)), title: "The " + w.titles[i] + "s", tags: w.genres[i].map { musicStyles[$0] })
+            CatalogItem(id: TrackID(Int64(i + 1)), title: "The " + w.titles[i] + (w.titles[i].hasSuffix("s") ? "" : "s"), tags: w.genres[i].map { musicStyles[$0] })
         })
         var listens: [Listen] = []
         for l in 0..<listeners {
