@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
 // EntertainmentRecs: recommendation models for music, films and games in Swift, on
-// hand-written C/SIMD kernels. Never uses unsafeFlags: SIMD is enabled per function in C
+// hand-written C/SIMD kernels. No unsafe compiler flags: SIMD is enabled per function in C
 // and chosen at run time, so the package builds as a versioned dependency.
 import PackageDescription
 
