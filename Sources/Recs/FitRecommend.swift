@@ -29,7 +29,7 @@ struct Fit: ParsableCommand {
     var format: DataFormat
     @Option(help: "The dataset folder (e.g. the one holding u.data and u.item).")
     var data: String
-    @Option(help: "Model: popularity, itemknn, ials, ease.")
+    @Option(help: "Model: popularity, itemknn, ials, ease, bpr.")
     var model = "ials"
     @Option(help: "Where to save the fitted recommender.")
     var output: String
@@ -89,7 +89,8 @@ struct Fit: ParsableCommand {
         case "itemknn": ItemKNN(neighbors: 200)
         case "ials": ImplicitALS(factors: 64, regularization: 10, alpha: 1, iterations: 15)
         case "ease": EASE(lambda: 200)
-        default: throw ValidationError("unknown model '\(name)'; choose popularity, itemknn, ials or ease")
+        case "bpr": BPR()
+        default: throw ValidationError("unknown model '\(name)'; choose popularity, itemknn, ials, ease or bpr")
         }
     }
 }
