@@ -40,33 +40,27 @@ struct Fit: ParsableCommand {
         let folder = URL(fileURLWithPath: data)
         let options = ReadOptions(onMalformedLine: skipMalformed ? .skip : .throw)
         let algorithm = try Self.algorithm(model)
-        let start = ContinuousClock.now
-        let progress = Progress(label: "fitting \(model)")
         switch format {
         case .movielens100k, .movielens1m, .movielensLatest:
             let (ratings, films) = try Self.readFilms(format, folder, options)
-            let r = FilmRecommender(algorithm: algorithm, catalog: Catalog(films))
-            try progress.run { try r.fit(ratings) }
-            try r.save(to: output)
-            report(events: ratings.count, users: r.engine.knownUsers.count, items: r.engine.knownItems.count, start: start)
+            try train(FilmRecommender(algorithm: algorithm, catalog: Catalog(films)), on: ratings)
         case .lastfm:
             let listens = try LastFM2K.readListens(from: folder.appendingPathComponent("user_artists.dat"), options: options).records
             let artists = (try? LastFM2K.readCatalog(in: folder, options: options).records) ?? []
-            let r = MusicRecommender(algorithm: algorithm, catalog: Catalog(artists))
-            try progress.run { try r.fit(listens) }
-            try r.save(to: output)
-            report(events: listens.count, users: r.engine.knownUsers.count, items: r.engine.knownItems.count, start: start)
+            try train(MusicRecommender(algorithm: algorithm, catalog: Catalog(artists)), on: listens)
         case .steam:
             let records = try Steam200K.read(from: folder.appendingPathComponent("steam-200k.csv"), options: options).records
-            let r = GameRecommender(algorithm: algorithm, catalog: Catalog(records.games))
-            try progress.run { try r.fit(records.plays) }
-            try r.save(to: output)
-            report(events: records.plays.count, users: r.engine.knownUsers.count, items: r.engine.knownItems.count, start: start)
+            try train(GameRecommender(algorithm: algorithm, catalog: Catalog(records.games)), on: records.plays)
         }
     }
 
-    func report(events: Int, users: Int, items: Int, start: ContinuousClock.Instant) {
-        print("fitted \(model) on \(events) events (\(users) users × \(items) items) in \(ContinuousClock.now - start); saved \(output)")
+    /// Fits `recommender` on `events` (spinner on a terminal), saves it and reports.
+    func train<Event, UserID, ItemID>(_ recommender: DomainRecommender<Event, UserID, ItemID>, on events: [Event]) throws {
+        let start = ContinuousClock.now
+        try Progress(label: "fitting \(model)").run { try recommender.fit(events) }
+        try recommender.save(to: output)
+        print("fitted \(model) on \(events.count) events (\(recommender.engine.knownUsers.count) users × "
+              + "\(recommender.engine.knownItems.count) items) in \(ContinuousClock.now - start); saved \(output)")
     }
 
     static func readFilms(_ format: DataFormat, _ folder: URL, _ options: ReadOptions) throws -> ([FilmRating], [CatalogItem<FilmID>]) {

@@ -2,21 +2,9 @@ import Foundation
 import Testing
 @testable import EntertainmentRecs
 
-/// SplitMix64: a small deterministic generator for test data.
-struct EvalTestGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A random split with many ties and some NaN scores, and a model scoring it.
 func evalRandomCase(users: Int, items: Int, seed: UInt64) throws -> (EvalFixedScoreModel, BenchmarkSplit) {
-    var rng = EvalTestGenerator(state: seed)
+    var rng = TestRNG(seed)
     var train: [[Int32]] = []
     var test: [(user: Int32, item: Int32)] = []
     var negatives: [[Int32]] = []

@@ -42,7 +42,7 @@ func referenceTopK(_ scores: [Float], k: Int, exclude: Set<Int32>) -> [Int32] {
 }
 
 /// SplitMix64 for test data.
-struct TestRNG {
+struct TestRNG: RandomNumberGenerator {
     var state: UInt64
     init(_ seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
