@@ -16,6 +16,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Test targets only: property-based tests (random shapes, reader round trips).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .target(
@@ -57,10 +59,16 @@ let package = Package(
             path: "Benchmarks/RecsBench"
         ),
         .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
-        .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
+        .testTarget(
+            name: "CKernelsTests",
+            dependencies: ["CKernels", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(name: "DeepCoreTests", dependencies: ["DeepCore", "AllocationCounter"]),
-        .testTarget(name: "EntertainmentRecsTests", dependencies: ["EntertainmentRecs"]),
+        .testTarget(
+            name: "EntertainmentRecsTests",
+            dependencies: ["EntertainmentRecs", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

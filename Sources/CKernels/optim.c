@@ -1,7 +1,8 @@
 /*
  * Optimizer steps over one flat parameter array (DeepCore keeps every dense parameter
  * in one arena, so a step is one call). Formulas follow Keras 3: decoupled weight decay
- * (p −= lr·wd·p) before the update; Adam folds bias correction into the step size.
+ * (p −= lr·wd·p) before the update; Adam folds bias correction into the step size;
+ * Adagrad keeps ε inside the square root.
  */
 #include "ckernels.h"
 #include "ck_vector.h"
@@ -65,4 +66,17 @@ void ck_adam_step(float *param, float *m, float *v, const float *grad, size_t n,
     double alpha = learning_rate * sqrt(1.0 - pow(beta2, t)) / (1.0 - pow(beta1, t));
     float keep = weight_decay > 0.0f ? 1.0f - learning_rate * weight_decay : 1.0f;
     adam_sweep(param, m, v, grad, n, (float)alpha, beta1, beta2, epsilon, keep);
+}
+
+CK_CLONES
+void ck_adagrad_step(float *restrict param, float *restrict accumulator,
+                     const float *restrict grad, size_t n, float learning_rate,
+                     float epsilon) {
+    /* Keras 3 (keras/src/optimizers/adagrad.py): ε inside the square root. */
+    for (size_t i = 0; i < n; i++) {
+        float g = grad[i];
+        float a = accumulator[i] + g * g;
+        accumulator[i] = a;
+        param[i] -= learning_rate * g / CK_SQRT(a + epsilon);
+    }
 }

@@ -10,12 +10,14 @@ struct Evaluate: ParsableCommand {
 
     @Option(help: "A benchmark folder (train.tsv, test.tsv, test.negative, items.tsv, valid/).")
     var benchmark: String
-    @Option(help: "Models: popularity, itemknn, ials, ease, or all (comma-separated).")
+    @Option(help: "Models: popularity, itemknn, ials, ease, bpr, neumf, or all (comma-separated).")
     var model = "all"
     @Flag(help: "Tune each model's hyperparameters on valid/ (grid search), then report test.")
     var tune = false
     @Option(help: "Evaluation threads (default: all cores).")
     var threads: Int?
+    @Flag(help: "Report training progress (neural models: one line per epoch).")
+    var verbose = false
     @Option(help: "Write results as JSON to this file.")
     var json: String?
 
@@ -29,14 +31,14 @@ struct Evaluate: ParsableCommand {
         for name in names {
             let t0 = ContinuousClock.now
             if tune {
-                let grid = try ModelGrid.candidates(name, dataset: data)
+                let grid = try ModelGrid.candidates(name, dataset: data, verbose: verbose)
                 let search = try GridSearch(evaluator: evaluator).run(grid, on: data)
                 var r = search.test
                 r.model = "\(name) [\(search.best)]"
                 results.append(r)
                 FileHandle.standardError.write("  \(name): tuned over \(grid.count) settings on valid/ → \(search.best)\n".data(using: .utf8)!)
             } else {
-                let algorithm = try ModelGrid.defaults(name, dataset: data)
+                let algorithm = try ModelGrid.defaults(name, dataset: data, verbose: verbose)
                 let fitted = try algorithm.fit(data.test.train)
                 results.append(try evaluator.evaluate(fitted, on: data.test, modelName: "\(name) [\(algorithm)]", splitName: "test"))
             }
@@ -51,20 +53,21 @@ struct Evaluate: ParsableCommand {
 
 /// Default settings and tuning grids per model.
 enum ModelGrid {
-    static let names = ["popularity", "itemknn", "ials", "ease", "bpr"]
+    static let names = ["popularity", "itemknn", "ials", "ease", "bpr", "neumf"]
 
-    static func defaults(_ name: String, dataset: BenchmarkDataset) throws -> any RecommenderAlgorithm {
+    static func defaults(_ name: String, dataset: BenchmarkDataset, verbose: Bool = false) throws -> any RecommenderAlgorithm {
         switch name {
         case "popularity": Popularity()
         case "itemknn": ItemKNN(neighbors: 200)
         case "ials": Transformed(ImplicitALS(factors: 64, regularization: 10, alpha: 1, iterations: 15), .log)
         case "ease": EASE(lambda: 200)
         case "bpr": BPR(factors: 64, learningRate: 0.05, regularization: 0.01, iterations: 100)
+        case "neumf": NeuMF(verbose: verbose)
         default: throw ValidationError("unknown model '\(name)'; choose from \(names.joined(separator: ", "))")
         }
     }
 
-    static func candidates(_ name: String, dataset: BenchmarkDataset) throws -> [any RecommenderAlgorithm] {
+    static func candidates(_ name: String, dataset: BenchmarkDataset, verbose: Bool = false) throws -> [any RecommenderAlgorithm] {
         switch name {
         case "popularity": return [Popularity()]
         case "itemknn": return [5, 20, 50, 100, 200, 500, 1000].map { ItemKNN(neighbors: $0) }
@@ -88,6 +91,14 @@ enum ModelGrid {
                     for reg: Float in [0.001, 0.01] {
                         out.append(BPR(factors: 64, learningRate: lr, regularization: reg, iterations: 100, popularNegatives: popular))
                     }
+                }
+            }
+            return out
+        case "neumf":
+            var out: [any RecommenderAlgorithm] = []
+            for epochs in [6, 10, 14] {
+                for pretrain in [false, true] {
+                    out.append(NeuMF(epochs: epochs, pretrain: pretrain, verbose: verbose))
                 }
             }
             return out

@@ -29,7 +29,7 @@ struct Fit: ParsableCommand {
     var format: DataFormat
     @Option(help: "The dataset folder (e.g. the one holding u.data and u.item).")
     var data: String
-    @Option(help: "Model: popularity, itemknn, ials, ease, bpr.")
+    @Option(help: "Model: popularity, itemknn, ials, ease, bpr, neumf.")
     var model = "ials"
     @Option(help: "Where to save the fitted recommender.")
     var output: String
@@ -84,7 +84,8 @@ struct Fit: ParsableCommand {
         case "ials": ImplicitALS(factors: 64, regularization: 10, alpha: 1, iterations: 15)
         case "ease": EASE(lambda: 200)
         case "bpr": BPR()
-        default: throw ValidationError("unknown model '\(name)'; choose popularity, itemknn, ials, ease or bpr")
+        case "neumf": NeuMF()
+        default: throw ValidationError("unknown model '\(name)'; choose popularity, itemknn, ials, ease, bpr or neumf")
         }
     }
 }

@@ -133,6 +133,12 @@ void ck_adam_step(float *param, float *m, float *v, const float *grad, size_t n,
                   float learning_rate, float beta1, float beta2, float epsilon,
                   uint64_t step, float weight_decay);
 
+/// Adagrad as Keras 3: acc += g²; p −= lr·g/√(acc + ε) (ε inside the root, unlike
+/// Adam). `accumulator` starts at Keras' initial_accumulator_value (0.1 by default) and
+/// must stay ≥ 0; param, accumulator and grad hold n floats each and do not overlap.
+void ck_adagrad_step(float *param, float *accumulator, const float *grad, size_t n,
+                     float learning_rate, float epsilon);
+
 /* ------------------------------------------------------------------- utils */
 
 /// 1 if all n values are finite, else 0.
@@ -183,6 +189,22 @@ double ck_bpr_epoch(float *user_factors, float *item_factors, float *item_bias, 
                     const int64_t *row_start, const int32_t *cols, size_t users, size_t items,
                     size_t samples, float learning_rate, float regularization, int popular_negatives,
                     uint64_t *rng);
+
+/// Embedding lookup: for each of `count` ids (stored as floats holding integers in
+/// [0, rows), checked by the caller), copies row `ids[i]` of `table` (rows × dim) to
+/// `out + i·dim`.
+void ck_embedding_forward(const float *table, size_t dim, const float *ids, size_t count,
+                          float *out);
+
+/// Embedding backward: `grad[ids[i]] += dy[i]` row-wise for `count` ids (duplicates add).
+void ck_embedding_backward(float *grad, size_t dim, const float *ids, const float *dy,
+                           size_t count);
+
+/// Element-wise product of `n` pairs: `out[i] = a[i]·b[i]`; and its backward,
+/// `da[i] = dy[i]·b[i]`, `db[i] = dy[i]·a[i]` (either gradient may be NULL).
+void ck_mul_forward(const float *a, const float *b, float *out, size_t n);
+void ck_mul_backward(const float *a, const float *b, const float *dy, float *da, float *db,
+                     size_t n);
 
 /// Inverts the symmetric positive definite n×n matrix `a` in place (both triangles
 /// written) by Cholesky (LAPACKE spotrf + spotri). Returns 0 or the LAPACK info.

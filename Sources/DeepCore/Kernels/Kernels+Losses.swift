@@ -43,4 +43,11 @@ extension Kernels {
                          epsilon: Float, step: UInt64, weightDecay: Float) {
         ck_adam_step(p, m, v, gradient, count, learningRate, beta1, beta2, epsilon, step, weightDecay)
     }
+
+    /// Adagrad as Keras 3: `acc += g²; p −= lr·g/√(acc + ε)`.
+    static func adagradStep(_ p: UnsafeMutablePointer<Float>, accumulator: UnsafeMutablePointer<Float>,
+                            gradient: UnsafePointer<Float>, count: Int, learningRate: Float,
+                            epsilon: Float) {
+        ck_adagrad_step(p, accumulator, gradient, count, learningRate, epsilon)
+    }
 }

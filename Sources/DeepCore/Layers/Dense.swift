@@ -3,6 +3,7 @@
 ///
 /// ```swift
 /// Dense(units: 128, activation: .relu)
+/// Dense(units: 64, activation: .relu, kernelRegularizer: .l2(1e-4))
 /// ```
 public final class Dense: Layer, ActivationFusing {
     public var name = "dense"
@@ -15,19 +16,34 @@ public final class Dense: Layer, ActivationFusing {
     public let usesBias: Bool
     var defersActivation = false
     private let kernelInitializer: Initializer
+    /// A penalty on the kernel, whose gradient `backward` adds to the kernel's gradient.
+    public let kernelRegularizer: Regularizer?
     /// `[inputs, units]`, available after the model is built.
     public private(set) var kernel: Parameter?
     /// `[units]`, when `usesBias`.
     public private(set) var bias: Parameter?
 
-    /// A dense layer of `units` outputs.
+    /// A dense layer of `units` outputs, optionally with a penalty on its kernel.
     public init(units: Int, activation: Activation = .linear, usesBias: Bool = true,
-                kernelInitializer: Initializer = .glorotUniform) {
+                kernelInitializer: Initializer = .glorotUniform, kernelRegularizer: Regularizer? = nil) {
         precondition(units > 0, "Dense: units must be positive, got \(units)")
         self.units = units
         self.activation = activation
         self.usesBias = usesBias
         self.kernelInitializer = kernelInitializer
+        self.kernelRegularizer = kernelRegularizer
+    }
+
+    /// The kernel regularizer's penalty at the current weights (0 without one, or before
+    /// the model is built): the term Keras adds to the reported loss.
+    ///
+    /// ```swift
+    /// let dense = Dense(units: 4, kernelRegularizer: .l2(0.01))
+    /// // after building: total loss = data loss + dense.regularizationPenalty
+    /// ```
+    public var regularizationPenalty: Double {
+        guard let kernelRegularizer, let k = kernel, let w = k.value else { return 0 }
+        return kernelRegularizer.penalty(values: w, count: k.count)
     }
 
     public func build(inputShape: [Int]) throws -> [Int] {
@@ -56,6 +72,11 @@ public final class Dense: Layer, ActivationFusing {
         let w = MatrixView(base: kernel!.value!, rows: input.columns, columns: units)
         let dw = MatrixView(base: context.gradient(of: kernel!), rows: input.columns, columns: units)
         Kernels.gemm(input, dy, into: dw, transposeA: true)          // dW = Xᵀ·dZ
+        // The penalty's gradient once per step: only the thread writing the model's own
+        // gradient arena adds it (the other threads' arenas are summed into that one).
+        if let kernelRegularizer, context.gradientShift == 0 {
+            kernelRegularizer.addGradient(values: w.base, gradient: dw.base, count: kernel!.count)
+        }
         if let b = bias { Kernels.biasBackward(context.gradient(of: b), dy) }    // db = Σ dZ
         if let dx { Kernels.gemm(dy, w, into: dx, transposeB: true) } // dX = dZ·Wᵀ
     }

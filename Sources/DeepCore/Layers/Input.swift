@@ -8,11 +8,14 @@ public final class Input: Layer {
     public var typeName: String { "InputLayer" }
     /// The per-sample shape.
     public let shape: [Int]
+    var symbolicNode: Node?
 
-    /// An input of `shape` (per sample, without the batch axis).
-    public init(shape: [Int]) {
+    /// An input of `shape` (per sample, without the batch axis); `name` labels it in a
+    /// functional ``Model``'s summary and errors.
+    public init(shape: [Int], name: String? = nil) {
         precondition(shape.allSatisfy { $0 > 0 }, "Input: dimensions must be positive, got \(shape)")
         self.shape = shape
+        if let name { self.name = name }
     }
 
     public func build(inputShape: [Int]) throws -> [Int] { shape }

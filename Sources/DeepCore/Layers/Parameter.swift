@@ -50,6 +50,19 @@ public final class Parameter {
         self.name = name
         self.shape = shape
         self.initializer = initializer
+        touchedRows = nil
+    }
+
+    /// For a row-sparse parameter (an embedding table), the rows the current step touched;
+    /// `nil` for dense parameters.
+    let touchedRows: TouchedRows?
+
+    /// A parameter of `shape` whose gradient touches only some rows per step.
+    init(name: String, shape: [Int], initializer: Initializer, touchedRows: TouchedRows?) {
+        self.name = name
+        self.shape = shape
+        self.initializer = initializer
+        self.touchedRows = touchedRows
     }
 
     /// Keeps the memory behind `value` and `gradient` alive while this handle exists: a
@@ -76,4 +89,56 @@ public final class Parameter {
         guard let value else { preconditionFailure("Parameter \(name) is not built yet") }
         t.withUnsafeBufferPointer { value.update(from: $0.baseAddress!, count: count) }
     }
+}
+
+/// The rows of a row-sparse parameter that the current step's backward pass wrote, each
+/// once, in first-touch order. Fixed capacity (one entry per row) allocated at build time,
+/// so tracking allocates nothing per step.
+final class TouchedRows {
+    /// Floats per row.
+    let width: Int
+    /// Rows in the table.
+    let rowCount: Int
+    /// Whether the optimizer updates only these rows (lazy) or the whole table (dense).
+    let lazy: Bool
+    private(set) var count = 0
+    private let list: UnsafeMutablePointer<Int32>
+    private let stamps: UnsafeMutablePointer<UInt32>
+    private var stamp: UInt32 = 0
+
+    init(rowCount: Int, width: Int, lazy: Bool) {
+        self.rowCount = rowCount
+        self.width = width
+        self.lazy = lazy
+        list = .allocate(capacity: max(rowCount, 1))
+        stamps = .allocate(capacity: max(rowCount, 1))
+        stamps.initialize(repeating: 0, count: max(rowCount, 1))
+    }
+
+    deinit {
+        list.deallocate()
+        stamps.deallocate()
+    }
+
+    /// Starts a new step: the list empties.
+    func reset() {
+        count = 0
+        stamp &+= 1
+        if stamp == 0 {   // wrapped: clear so no stale stamp matches
+            stamps.update(repeating: 0, count: max(rowCount, 1))
+            stamp = 1
+        }
+    }
+
+    /// Records `row`; returns `true` the first time in this step.
+    @inline(__always) func touch(_ row: Int) -> Bool {
+        if stamps[row] == stamp { return false }
+        stamps[row] = stamp
+        list[count] = Int32(truncatingIfNeeded: row)
+        count += 1
+        return true
+    }
+
+    /// Calls `body` with the touched rows and their number.
+    func withTouched(_ body: (UnsafePointer<Int32>, Int) -> Void) { body(list, count) }
 }

@@ -6,6 +6,14 @@ final class ParameterArena {
     let values: UnsafeMutablePointer<Float>
     let gradients: UnsafeMutablePointer<Float>
     private let workspace = Workspace()
+    /// Row-sparse parameters updated lazily (only touched rows), in arena order.
+    let lazySegments: [LazySegment]
+
+    struct LazySegment {
+        let offset: Int
+        let count: Int
+        let rows: TouchedRows
+    }
 
     /// Lays out `parameters` back to back (each 16-float aligned) and binds them.
     init(parameters: [Parameter]) {
@@ -18,10 +26,18 @@ final class ParameterArena {
         count = total
         values = workspace.floats(total)
         gradients = workspace.floats(total)
+        var lazy: [LazySegment] = []
         for (p, offset) in zip(parameters, offsets) {
             p.bind(value: values + offset, gradient: gradients + offset, owner: workspace)
+            if let rows = p.touchedRows, rows.lazy { lazy.append(LazySegment(offset: offset, count: p.count, rows: rows)) }
         }
+        lazySegments = lazy
+        hasRowSparseParameters = parameters.contains { $0.touchedRows != nil }
     }
+
+    /// Whether any parameter keeps a row-sparse gradient (an embedding table): such models
+    /// train on one thread, since the touched-row bookkeeping is per model.
+    let hasRowSparseParameters: Bool
 
     /// A copy of all values.
     func snapshot() -> [Float] { Array(UnsafeBufferPointer(start: values, count: count)) }

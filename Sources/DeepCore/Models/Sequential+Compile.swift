@@ -32,6 +32,9 @@ extension Sequential {
         }
         try build(inputShape: [x.shape[1]])
         try Self.checkFinite(x, name: "\(role) x")
+        if let validating = steps.first as? any InputValidating {
+            try x.withUnsafeBufferPointer { try validating.validateInput($0, columns: x.shape[1], role: "\(role) x") }
+        }
         guard let y else { return nil }
         guard let loss else { throw DeepCoreError.notReady("call compile(optimizer:loss:metrics:) first") }
         try loss.validate(outputWidth: outputWidth)

@@ -110,7 +110,9 @@ final class TrainingLoop: @unchecked Sendable {
         order = workspace.indices(sampleCount)
         for i in 0..<sampleCount { order[i] = Int64(i) }
         // Split only batches big enough to pay for the hand-off (≥ 64 rows a thread).
-        workers = max(1, min(model.threads, self.batchSize / 64))
+        // Row-sparse gradients (embeddings) keep per-model bookkeeping: one thread.
+        workers = model.arena!.hasRowSparseParameters || model.isSingleThreaded
+            ? 1 : max(1, min(model.threads, self.batchSize / 64))
         let arenaCount = model.arena!.count
         let mainGradients = model.arena!.gradients
         let extra = (1..<max(workers, 1)).map { [workspace] _ in workspace.floats(arenaCount) }
@@ -192,7 +194,7 @@ final class TrainingLoop: @unchecked Sendable {
             guard Kernels.allFinite(arena.gradients, count: arena.count) else {
                 throw DeepCoreError.trainingDiverged(epoch: epoch, batch: batch, loss: .nan)
             }
-            optimizer.update(arena.values, gradients: arena.gradients, count: arena.count)
+            optimizer.update(arena: arena)
             // Index loops: an iterator over an array of classes allocates in debug builds.
             for i in 0..<accumulators.count {
                 accumulators[i].update(predictions: probabilities, targets: targets, sparse: sparse)

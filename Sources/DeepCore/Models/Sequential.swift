@@ -26,6 +26,9 @@ public final class Sequential {
     /// one thread. With 1 (the default) training is bit-reproducible for a seed; with more,
     /// it is reproducible for the same thread count.
     public var threads = 1
+    /// Set for models whose layers keep per-batch state between forward and backward (a
+    /// functional ``Model``'s graph): they train on one thread.
+    var isSingleThreaded = false
 
     /// The per-sample input shape, once built.
     public private(set) var inputShape: [Int]?
@@ -61,11 +64,12 @@ public final class Sequential {
         layers.append(layer)
     }
 
-    private static func baseName(_ layer: any Layer) -> String {
+    static func baseName(_ layer: any Layer) -> String {
         switch layer {
         case is Dense: "dense"
         case is Input: "input_layer"
         case is ActivationLayer: "activation"
+        case is Embedding: "embedding"
         default: String(describing: type(of: layer)).lowercased()
         }
     }

@@ -7,6 +7,14 @@ public class Optimizer {
     public var learningRate: Float
     /// Steps taken so far (Adam's bias correction uses it).
     public internal(set) var iterations: UInt64 = 0
+    /// When set, replaces ``learningRate`` before every step with the schedule's value at
+    /// ``iterations`` (0 for the first step), as a Keras `LearningRateSchedule` does.
+    ///
+    /// ```swift
+    /// let sgd = SGD(learningRate: 0.1)
+    /// sgd.schedule = ExponentialDecay(initialLearningRate: 0.1, decaySteps: 1000, decayRate: 0.9)
+    /// ```
+    public var schedule: (any LearningRateSchedule)?
     var workspace = Workspace()
     var parameterCount = 0
 
@@ -26,13 +34,51 @@ public class Optimizer {
 
     func allocateState(_ count: Int) {}
 
-    /// One update of `count` values from their gradients.
+    /// One update of `count` values from their gradients (state from offset 0).
     func update(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int) {
+        if let schedule { learningRate = schedule.learningRate(at: iterations) }
         iterations += 1
-        apply(values, gradients: gradients, count: count)
+        apply(values, gradients: gradients, count: count, stateOffset: 0)
     }
 
-    func apply(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int) {
+    /// One step over a whole arena: dense ranges in one call each, and for every
+    /// row-sparse parameter either its whole slice (dense mode, as Keras and PyTorch's
+    /// `Adam` do with embedding gradients) or only the rows this step touched (lazy mode,
+    /// as PyTorch's `SparseAdam`; moments of other rows are left as they are).
+    func update(arena: ParameterArena) {
+        if let schedule { learningRate = schedule.learningRate(at: iterations) }
+        iterations += 1
+        guard !arena.lazySegments.isEmpty else {
+            apply(arena.values, gradients: arena.gradients, count: arena.count, stateOffset: 0)
+            return
+        }
+        var start = 0
+        // Index loops: iterators over arrays allocate in debug builds.
+        for s in 0..<arena.lazySegments.count {
+            let segment = arena.lazySegments[s]
+            if segment.offset > start {
+                apply(arena.values + start, gradients: arena.gradients + start,
+                      count: segment.offset - start, stateOffset: start)
+            }
+            let rows = segment.rows
+            rows.withTouched { touched, n in
+                for r in 0..<n {
+                    let at = segment.offset + Int(touched[r]) * rows.width
+                    apply(arena.values + at, gradients: arena.gradients + at, count: rows.width, stateOffset: at)
+                }
+            }
+            start = segment.offset + segment.count
+        }
+        if arena.count > start {
+            apply(arena.values + start, gradients: arena.gradients + start,
+                  count: arena.count - start, stateOffset: start)
+        }
+    }
+
+    /// Updates `count` values whose optimizer state starts at `stateOffset` of the
+    /// state arrays (which mirror the parameter arena's layout).
+    func apply(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int,
+               stateOffset: Int) {
         fatalError("Optimizer subclasses implement apply")
     }
 
@@ -65,8 +111,9 @@ public final class SGD: Optimizer {
         velocity = momentum > 0 ? workspace.floats(count) : nil
     }
 
-    override func apply(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int) {
-        Kernels.sgdStep(values, velocity: velocity, gradient: gradients, count: count,
+    override func apply(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int,
+                        stateOffset: Int) {
+        Kernels.sgdStep(values, velocity: velocity.map { $0 + stateOffset }, gradient: gradients, count: count,
                         learningRate: learningRate, momentum: momentum, nesterov: nesterov,
                         weightDecay: weightDecay)
     }
@@ -106,8 +153,9 @@ public class Adam: Optimizer {
         v = workspace.floats(count)
     }
 
-    override func apply(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int) {
-        Kernels.adamStep(values, m: m!, v: v!, gradient: gradients, count: count,
+    override func apply(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int,
+                        stateOffset: Int) {
+        Kernels.adamStep(values, m: m! + stateOffset, v: v! + stateOffset, gradient: gradients, count: count,
                          learningRate: learningRate, beta1: beta1, beta2: beta2,
                          epsilon: epsilon, step: iterations, weightDecay: weightDecay)
     }

@@ -9,6 +9,8 @@ public enum DeepCoreError: Error, Equatable, CustomStringConvertible {
     case emptyData(String)
     /// An argument out of range, e.g. batch size 0 or a validation split outside [0, 1).
     case invalidArgument(String)
+    /// A value the model cannot take, e.g. an id outside an ``Embedding``'s table.
+    case invalidInput(String)
     /// The loss cannot be used with this model's output or these targets.
     case incompatibleLoss(String)
     /// `fit`, `evaluate` or `predict` before `compile`, or an unbuilt model.
@@ -24,6 +26,7 @@ public enum DeepCoreError: Error, Equatable, CustomStringConvertible {
             "non-finite value \(value) in \(name) at row \(row), column \(column)"
         case .emptyData(let s): "empty data: \(s)"
         case .invalidArgument(let s): "invalid argument: \(s)"
+        case .invalidInput(let s): "invalid input: \(s)"
         case .incompatibleLoss(let s): "incompatible loss: \(s)"
         case .notReady(let s): "model not ready: \(s)"
         case let .trainingDiverged(epoch, batch, loss):
