@@ -53,7 +53,26 @@ struct Evaluate: ParsableCommand {
 
 /// Default settings and tuning grids per model.
 enum ModelGrid {
-    static let names = ["popularity", "itemknn", "ials", "ease", "bpr", "neumf"]
+    static let names = ["popularity", "itemknn", "ials", "ease", "bpr", "neumf", "twotower", "rerank"]
+
+    /// Side features from `items.tsv`: genres where the dataset has them (ml-100k) and the
+    /// words of the titles (game titles, artist names).
+    static func itemFeatures(_ data: BenchmarkDataset) -> ItemFeatures {
+        ItemFeatures(itemCount: data.itemCount) { i in
+            let item = data.items[i]
+            let words = item.name.lowercased().split { !$0.isLetter && !$0.isNumber }.filter { $0.count > 1 }.map { "w:" + $0 }
+            return item.genres.map { "g:" + $0 } + words
+        }
+    }
+
+    /// The reranker's features: `items.tsv` genres (ml-100k) plus the title words of
+    /// ``ItemFeatures/titleWords(of:maximumVocabulary:)`` (its 512 most frequent).
+    static func rerankFeatures(_ data: BenchmarkDataset) -> ItemFeatures {
+        let words = ItemFeatures.titleWords(of: data.items.map(\.name))
+        return ItemFeatures(itemCount: data.itemCount, maximumVocabulary: 1024) { i in
+            data.items[i].genres.map { "genre:" + $0 } + words.features(ofItem: i).map { "word:" + words.vocabulary[Int($0)] }
+        }
+    }
 
     static func defaults(_ name: String, dataset: BenchmarkDataset, verbose: Bool = false) throws -> any RecommenderAlgorithm {
         switch name {
@@ -63,6 +82,8 @@ enum ModelGrid {
         case "ease": EASE(lambda: 200)
         case "bpr": BPR(factors: 64, learningRate: 0.05, regularization: 0.01, iterations: 100)
         case "neumf": NeuMF(verbose: verbose)
+        case "twotower": TwoTower(features: itemFeatures(dataset), verbose: verbose)
+        case "rerank": MLPReranker(base: EASE(lambda: 200), features: rerankFeatures(dataset), verbose: verbose)
         default: throw ValidationError("unknown model '\(name)'; choose from \(names.joined(separator: ", "))")
         }
     }
@@ -102,6 +123,14 @@ enum ModelGrid {
                 }
             }
             return out
+        case "twotower":
+            let features = itemFeatures(dataset)
+            return [5, 10, 20].flatMap { epochs in
+                [Float(0.001), 0.003].map { TwoTower(features: features, epochs: epochs, learningRate: $0, verbose: verbose) }
+            }
+        case "rerank":
+            let features = rerankFeatures(dataset)
+            return [20, 50, 100].map { MLPReranker(base: EASE(lambda: 200), features: features, candidates: $0, verbose: verbose) }
         default: throw ValidationError("unknown model '\(name)'; choose from \(names.joined(separator: ", "))")
         }
     }

@@ -206,6 +206,26 @@ private func training(step: UInt64 = 0, seed: UInt64 = 42) -> LayerContext {
         #expect(accuracy > 0.85, "accuracy \(accuracy)")
     }
 
+    /// The mask is indexed by batch position, so splitting a batch over threads changes
+    /// nothing but summation order; also 11 threads on a last batch of 100 rows, where the
+    /// eleventh thread's share is empty (its gradient arena must not be summed stale).
+    @Test(arguments: [(2, 256, 256), (11, 804, 704)])
+    func threadSplitDoesNotChangeTheStep(threads: Int, samples: Int, rows: Int) throws {
+        let (x, y) = hyperplaneData(samples: samples, features: 16, seed: 35)
+        func weightsAfterOneStep(threads: Int) throws -> [Float] {
+            let model = Sequential([Input(shape: [16]), Dense(units: 32, activation: .relu), Dropout(rate: 0.4),
+                                    Dense(units: 1, activation: .sigmoid)], seed: 5)
+            model.compile(optimizer: SGD(learningRate: 0.5), loss: .binaryCrossentropy)
+            model.threads = threads
+            try model.fit(x, y, epochs: 2, batchSize: rows, shuffle: false, verbose: .silent)
+            return model.parameters.flatMap { $0.tensor.scalars }
+        }
+        let one = try weightsAfterOneStep(threads: 1), many = try weightsAfterOneStep(threads: threads)
+        for i in one.indices {
+            #expect(abs(one[i] - many[i]) <= 1e-5 * max(1, abs(one[i])), "weight \(i): \(one[i]) vs \(many[i])")
+        }
+    }
+
     /// Dropout, a kernel regularizer, Adagrad and a learning-rate schedule keep the training
     /// step free of allocations (each alone, then all together).
     @Test(arguments: ["none", "dropout", "regularizer", "adagrad", "schedule", "all"])
@@ -224,14 +244,19 @@ private func training(step: UInt64 = 0, seed: UInt64 = 42) -> LayerContext {
         final class Probe: Callback {
             var atBatch10: UInt64 = 0
             var atBatch50: UInt64 = 0
+            var penalty = 0.0
+            let dense: Dense
+            init(dense: Dense) { self.dense = dense }
             func onBatchEnd(_ batch: Int, logs: BatchLogs) {
+                penalty = dense.regularizationPenalty  // as a model reporting it per batch would
                 if batch == 10 { atBatch10 = allocation_counter_value() }
                 if batch == 50 { atBatch50 = allocation_counter_value() }
             }
         }
-        let probe = Probe()
+        let probe = Probe(dense: model.layers[1] as! Dense)
         try model.fit(x, y, epochs: 1, batchSize: 32, callbacks: [probe], verbose: .silent)
         #expect(probe.atBatch10 > 0, "the allocation counter is not counting")
         #expect(probe.atBatch50 - probe.atBatch10 == 0, "\(probe.atBatch50 - probe.atBatch10) allocations in 40 steps")
+        #expect((probe.penalty > 0) == (regularizer != nil))
     }
 }

@@ -83,10 +83,11 @@ func demoFilms() throws -> (FilmRecommender, [FilmRating], Catalog<FilmID>) {
         #expect(throws: RecommenderError.self) { try FilmRecommender.load(from: path + ".missing") }
     }
 
-    @Test(arguments: [0, 1, 2, 3, 4])
+    @Test(arguments: [0, 1, 2, 3, 4, 5])
     func everyModelKindRoundTrips(kind: Int) throws {
         let algorithms: [any RecommenderAlgorithm] = [Popularity(), ItemKNN(neighbors: 10), ImplicitALS(factors: 4, iterations: 2),
-                                                      EASE(lambda: 10), BPR(factors: 4, iterations: 3)]
+                                                      EASE(lambda: 10), BPR(factors: 4, iterations: 3),
+                                                      NeuMF(gmfFactors: 4, mlpLayers: [8, 4], epochs: 2)]
         let (catalog, plays) = SyntheticData.games(players: 50, games: 30, seed: 1)
         let games = GameRecommender(algorithm: algorithms[kind], catalog: catalog)
         try games.fit(plays)

@@ -226,7 +226,7 @@ struct RoundTripPlay: Sendable {
         let folders = zip(Gen.int(in: 103...130), Gen.int(in: 1...6), RoundTripGen.id.array(of: 130),
                           zip(RoundTripGen.title, RoundTripGen.genre.array(of: 0...2)).array(of: 130),
                           zip(Gen.bool, Gen.uint64()))
-        await propertyCheck(count: 40, input: folders) { itemCount, userCount, originals, names, options in
+        await propertyCheck(count: 60, input: folders) { itemCount, userCount, originals, names, options in
             let (writesUsers, seed) = options
             var rng = TestRNG(seed)
             let items = (0..<itemCount).map { i in
@@ -312,7 +312,7 @@ struct RoundTripPlay: Sendable {
             zip(Gen.int(in: 0...6), Gen.uint64()),
             zip(RoundTripGen.title, RoundTripGen.genre.array(of: 0...2), Gen.bool).array(of: 14)
         )
-        await propertyCheck(count: 60, input: recommenders) { users, items, picks, model, titles in
+        await propertyCheck(count: 100, input: recommenders) { users, items, picks, model, titles in
             var rng = TestRNG(model.1)
             let algorithm = Self.algorithm(model.0, &rng)
             let ratings = picks.map {

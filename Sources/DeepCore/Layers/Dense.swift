@@ -43,7 +43,9 @@ public final class Dense: Layer, ActivationFusing {
     /// ```
     public var regularizationPenalty: Double {
         guard let kernelRegularizer, let k = kernel, let w = k.value else { return 0 }
-        return kernelRegularizer.penalty(values: w, count: k.count)
+        // shape[0]·units, not `k.count`: `reduce` allocates in debug builds, and the model
+        // may read this every batch.
+        return kernelRegularizer.penalty(values: w, count: k.shape[0] * units)
     }
 
     public func build(inputShape: [Int]) throws -> [Int] {
@@ -75,7 +77,7 @@ public final class Dense: Layer, ActivationFusing {
         // The penalty's gradient once per step: only the thread writing the model's own
         // gradient arena adds it (the other threads' arenas are summed into that one).
         if let kernelRegularizer, context.gradientShift == 0 {
-            kernelRegularizer.addGradient(values: w.base, gradient: dw.base, count: kernel!.count)
+            kernelRegularizer.addGradient(values: w.base, gradient: dw.base, count: w.count)
         }
         if let b = bias { Kernels.biasBackward(context.gradient(of: b), dy) }    // db = Σ dZ
         if let dx { Kernels.gemm(dy, w, into: dx, transposeB: true) } // dX = dZ·Wᵀ

@@ -17,12 +17,9 @@
 /// run, and a step allocates nothing. Each step (and each `Dropout` layer) draws a fresh
 /// mask.
 ///
-/// The index is the element's position within the rows the layer is handed. With one
-/// training thread (the default) that is the whole batch. When `Sequential.threads` splits a
-/// batch, each thread sees its own row range and ``LayerContext`` does not say where that
-/// range starts, so the masks depend on the split: training stays reproducible for a fixed
-/// thread count, but not across thread counts, and row `k` of every thread's share gets
-/// the same mask in a given step.
+/// The index is the element's position in the whole batch (``LayerContext/firstRow`` says
+/// where a thread's rows begin), so the mask is the same however `Sequential.threads`
+/// splits the batch.
 public final class Dropout: Layer {
     public var name = "dropout" { didSet { salt = Self.salt(for: name) } }
     public var typeName: String { "Dropout" }
@@ -55,7 +52,7 @@ public final class Dropout: Layer {
             if output.base != input.base { output.base.update(from: input.base, count: input.count) }
             return
         }
-        apply(from: input.base, to: output.base, count: input.count, context: context)
+        apply(from: input.base, to: output.base, count: input.count, width: input.columns, context: context)
     }
 
     public func backward(input: MatrixView, output: MatrixView, outputGradient dy: MatrixView,
@@ -67,15 +64,16 @@ public final class Dropout: Layer {
             return
         }
         // ∂L/∂x = ∂L/∂y ⊙ mask / (1 − rate): the same mask, recomputed from the same key.
-        apply(from: dy.base, to: dx.base, count: dy.count, context: context)
+        apply(from: dy.base, to: dx.base, count: dy.count, width: dy.columns, context: context)
     }
 
     /// `dst[i] = keep(i) ? src[i] · scale : 0` for this step's mask.
-    private func apply(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int,
+    private func apply(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int, width: Int,
                        context: LayerContext) {
         let key = maskKey(context)
+        let first = context.firstRow * width
         for i in 0..<count {
-            dst[i] = Self.keeps(key: key, index: i, threshold: threshold) ? src[i] * scale : 0
+            dst[i] = Self.keeps(key: key, index: first + i, threshold: threshold) ? src[i] * scale : 0
         }
     }
 

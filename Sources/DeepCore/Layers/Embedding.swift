@@ -30,6 +30,9 @@ public final class Embedding: Layer, InputValidating {
     public let outputDim: Int
     /// Dense or lazy optimizer updates.
     public let update: EmbeddingUpdate
+    /// Whether training changes the table. A frozen table (`false`) is a fixed lookup,
+    /// e.g. of item side features assigned after the model is built; it is never stepped.
+    public let trainable: Bool
     private let initializer: Initializer
     /// `[inputDim, outputDim]`, available after the model is built.
     public private(set) var embeddings: Parameter?
@@ -41,14 +44,15 @@ public final class Embedding: Layer, InputValidating {
     /// An embedding of `inputDim` ids into `outputDim` floats, initialised uniform in
     /// ±0.05 as Keras does.
     public init(inputDim: Int, outputDim: Int, initializer: Initializer = .uniform(-0.05...0.05),
-                update: EmbeddingUpdate = .dense) {
+                update: EmbeddingUpdate = .dense, trainable: Bool = true) {
         precondition(inputDim > 0 && outputDim > 0, "Embedding: dimensions must be positive, got \(inputDim)×\(outputDim)")
         precondition(inputDim <= Self.maximumInputDim,
                      "Embedding: at most \(Self.maximumInputDim) ids (ids travel as Float), got \(inputDim)")
         self.inputDim = inputDim
         self.outputDim = outputDim
         self.initializer = initializer
-        self.update = update
+        self.update = trainable ? update : .lazy
+        self.trainable = trainable
     }
 
     public func build(inputShape: [Int]) throws -> [Int] {
@@ -78,6 +82,8 @@ public final class Embedding: Layer, InputValidating {
 
     public func backward(input: MatrixView, output: MatrixView, outputGradient: MatrixView,
                          inputGradient: MatrixView?, context: LayerContext) {
+        if let inputGradient { inputGradient.base.update(repeating: 0, count: inputGradient.count) }
+        guard trainable else { return }    // no rows touched: the lazy step leaves it alone
         let gradient = context.gradient(of: embeddings!)
         let rows = touched!
         // Keep the invariant "the gradient slice is zero outside the touched rows": clear the
@@ -88,7 +94,6 @@ public final class Embedding: Layer, InputValidating {
         rows.reset()
         for i in 0..<input.count { _ = rows.touch(Int(input.base[i])) }
         Kernels.embeddingBackward(gradient: gradient, dim: outputDim, ids: input, dy: outputGradient)
-        if let inputGradient { inputGradient.base.update(repeating: 0, count: inputGradient.count) }
     }
 }
 

@@ -9,6 +9,10 @@ public struct LayerContext: Sendable {
     /// Where this thread's parameter gradients live, relative to the model's gradient
     /// arena (0 on the main thread; each extra training thread has its own arena).
     var gradientShift: Int = 0
+    /// The batch row where this thread's rows begin (0 on one thread): layers whose
+    /// randomness is per element (``Dropout``) index by batch position, so the result does
+    /// not depend on how a batch is split over threads.
+    public internal(set) var firstRow: Int = 0
 
     init(isTraining: Bool, step: UInt64, seed: UInt64, gradientShift: Int = 0) {
         self.isTraining = isTraining

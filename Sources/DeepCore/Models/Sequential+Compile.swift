@@ -76,7 +76,9 @@ extension Sequential {
     }
 
     /// Runs the layers over rows `range` of the plan (one thread's share of a batch).
-    func forward(_ plan: BatchPlan, range: Range<Int>, context: LayerContext) {
+    func forward(_ plan: BatchPlan, range: Range<Int>, context given: LayerContext) {
+        var context = given
+        context.firstRow = range.lowerBound
         var input = plan.input.rows(range)
         for i in 0..<steps.count {
             let output = plan.outputs[i].rows(range)
@@ -91,7 +93,9 @@ extension Sequential {
     }
 
     /// Backpropagates rows `range`, writing parameter gradients where `context` says.
-    func backward(_ plan: BatchPlan, range: Range<Int>, context: LayerContext) {
+    func backward(_ plan: BatchPlan, range: Range<Int>, context given: LayerContext) {
+        var context = given
+        context.firstRow = range.lowerBound
         for i in stride(from: steps.count - 1, through: 0, by: -1) {
             let input = i == 0 ? plan.input.rows(range) : plan.outputs[i - 1].rows(range)
             steps[i].backward(input: input, output: plan.outputs[i].rows(range),

@@ -93,7 +93,7 @@ final class TrainingLoop: @unchecked Sendable {
     private let workspace = Workspace()
     /// Threads a batch is split over, and the extra threads' gradient arenas.
     let workers: Int
-    private let extraGradients: [UnsafeMutablePointer<Float>]
+    let extraGradients: [UnsafeMutablePointer<Float>]
     private let gradientShifts: [Int]
     private let workerLosses: UnsafeMutablePointer<Double>
 
@@ -136,6 +136,12 @@ final class TrainingLoop: @unchecked Sendable {
             let range = min(rows, t * share)..<min(rows, (t + 1) * share)
             var ctx = context
             ctx.gradientShift = loop.gradientShifts[t]
+            if range.isEmpty, t > 0 {
+                // No rows for this thread: its arena must not carry the last step's gradients.
+                loop.extraGradients[t - 1].update(repeating: 0, count: loop.model.arena!.count)
+                loop.workerLosses[t] = 0
+                return
+            }
             loop.model.forward(loop.plan, range: range, context: ctx)
             loop.workerLosses[t] = loop.lossAndBackward(range, of: rows, context: ctx)
         }

@@ -196,8 +196,9 @@ extension Adagrad {
 /// try model.fit(x, y, epochs: 20, callbacks: [decay])
 /// ```
 ///
-/// Pass the optimizer the model was compiled with. A per-step ``Optimizer/schedule`` on
-/// that optimizer, if set, overrides the rate at the next step, so use one or the other.
+/// Pass the optimizer the model was compiled with. It must not have a per-step
+/// ``Optimizer/schedule`` (that would override the rate at the next step; Keras refuses
+/// the same combination).
 public final class LearningRateScheduler: Callback {
     private let optimizer: Optimizer
     private let function: (Int, Float) -> Float
@@ -215,6 +216,8 @@ public final class LearningRateScheduler: Callback {
     public func onTrainBegin(control: TrainingControl) { rates = [] }
 
     public func onEpochBegin(_ epoch: Int, control: TrainingControl) {
+        precondition(optimizer.schedule == nil,
+                     "LearningRateScheduler: the optimizer has a per-step schedule, which would override this callback")
         let rate = function(epoch, optimizer.learningRate)
         precondition(rate.isFinite && rate >= 0,
                      "LearningRateScheduler: the schedule returned \(rate) for epoch \(epoch); need a finite rate ≥ 0")

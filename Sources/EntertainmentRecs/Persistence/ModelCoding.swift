@@ -28,7 +28,8 @@ extension ByteReader {
 }
 
 enum ModelCoding {
-    static let kinds: [any PersistableModel.Type] = [PopularityModel.self, ItemKNNModel.self, IALSModel.self, EASEModel.self, BPRModel.self, NeuMFModel.self]
+    static let kinds: [any PersistableModel.Type] = [PopularityModel.self, ItemKNNModel.self, IALSModel.self, EASEModel.self, BPRModel.self, NeuMFModel.self, TwoTowerModel.self,
+                                                  MLPRerankerModel.self]
 
     static func decode(kind: String, from r: inout ByteReader, path: String) throws -> any ScoringModel {
         guard let type = kinds.first(where: { $0.kind == kind }) else {
@@ -136,5 +137,82 @@ extension BPRModel: PersistableModel {
         try checkCount(v, n * k, "BPR item factors")
         try checkCount(b, n, "BPR item bias")
         return BPRModel(itemCount: n, factors: k, userFactors: u, itemFactors: v, itemBias: b, learningRate: lr, regularization: reg)
+    }
+}
+
+extension MLPRerankerModel {
+    static func encode(_ f: ItemFeatures, to w: inout ByteWriter) {
+        w.write(UInt64(f.itemCount)); w.write(UInt64(f.vocabulary.count))
+        for name in f.vocabulary { w.write(name) }
+        w.write(f.rowStart.map(Int64.init)); w.write(f.features)
+    }
+
+    /// Reads and validates features: offsets monotone from 0 to the end, each item's
+    /// feature indices ascending, distinct and inside the vocabulary.
+    static func decodeFeatures(from r: inout ByteReader) throws -> ItemFeatures {
+        let bad = { (why: String) in RecommenderError.invalidModelFile(path: "", reason: "item features: \(why)") }
+        let n = try r.readSize("feature item count"), size = try r.readSize("feature vocabulary size")
+        var vocabulary: [String] = []
+        for _ in 0..<size { vocabulary.append(try r.readString()) }
+        let start = try r.readIntegers(Int64.self), features = try r.readIntegers(Int32.self)
+        guard start.count == n + 1, start.first == 0, start.last == Int64(features.count) else { throw bad("sizes do not agree") }
+        for i in 0..<n {
+            guard start[i] <= start[i + 1] else { throw bad("row offsets decrease at item \(i)") }
+            var last: Int32 = -1
+            for p in Int(start[i])..<Int(start[i + 1]) {
+                guard features[p] > last, Int(features[p]) < size else { throw bad("item \(i) has an unsorted or out-of-range feature") }
+                last = features[p]
+            }
+        }
+        return ItemFeatures(vocabulary: vocabulary, itemCount: n, rowStart: start.map(Int.init), features: features)
+    }
+}
+
+extension MLPRerankerModel: PersistableModel {
+    static var kind: String { "rerank" }
+    var factorUsers: Int? { (base as? any PersistableModel)?.factorUsers }
+
+    /// Base model kind and payload, item count, candidates, features, popularity, then
+    /// the MLP: depth, and per layer its kernel and bias.
+    func encode(to w: inout ByteWriter) {
+        // `MLPReranker.fit` wraps a reranker over a base that cannot be saved in
+        // `UnsavableReranker`, which is not persistable, so this always holds.
+        guard let saved = base as? any PersistableModel else { preconditionFailure("rerank: base model '\(base.name)' cannot be saved") }
+        w.write(type(of: saved).kind); saved.encode(to: &w)
+        w.write(UInt64(itemCount)); w.write(UInt64(candidates))
+        Self.encode(inputs.features, to: &w)
+        w.write(inputs.popularity)
+        w.write(UInt64(kernels.count))
+        for (k, b) in zip(kernels, biases) { w.write(k); w.write(b) }
+    }
+
+    static func decode(from r: inout ByteReader) throws -> MLPRerankerModel {
+        let bad = { (why: String) in RecommenderError.invalidModelFile(path: "", reason: "reranker: \(why)") }
+        let kind = try r.readString()
+        // One level only: nesting would let a crafted file recurse without bound.
+        guard kind != Self.kind else { throw bad("the base model is itself a reranker") }
+        let base = try ModelCoding.decode(kind: kind, from: &r, path: "")
+        let n = try r.readSize("item count"), candidates = try r.readSize("candidates")
+        guard base.itemCount == n else { throw bad("base model scores \(base.itemCount) items, the reranker \(n)") }
+        guard candidates >= 1 else { throw bad("candidates must be ≥ 1") }
+        let features = try decodeFeatures(from: &r)
+        guard features.itemCount == n else { throw bad("features describe \(features.itemCount) items, expected \(n)") }
+        guard features.width <= RerankInputs.maximumFeatures else { throw bad("\(features.width) features exceed \(RerankInputs.maximumFeatures)") }
+        let popularity = try r.readFloats()
+        try checkCount(popularity, n, "reranker popularity")
+        let depth = try r.readSize("MLP depth")
+        guard depth >= 1, depth <= 16 else { throw bad("MLP depth \(depth) out of range") }
+        var kernels: [[Float]] = [], biases: [[Float]] = []
+        var inWidth = 3 * features.width + 1
+        for l in 0..<depth {
+            let k = try r.readFloats(), b = try r.readFloats()
+            guard b.count >= 1, b.count <= 4096 else { throw bad("layer \(l) has \(b.count) units") }
+            try checkCount(k, inWidth * b.count, "reranker layer \(l) kernel")
+            kernels.append(k); biases.append(b)
+            inWidth = b.count
+        }
+        guard inWidth == 1 else { throw bad("the last layer has \(inWidth) units, expected 1") }
+        return MLPRerankerModel(base: base, inputs: RerankInputs(features: features, popularity: popularity),
+                                candidates: candidates, kernels: kernels, biases: biases)
     }
 }

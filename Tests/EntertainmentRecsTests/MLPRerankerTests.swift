@@ -1,0 +1,180 @@
+import DeepCore
+import Foundation
+import Testing
+@testable import EntertainmentRecs
+
+/// A genre world where popularity says nothing: 48 items in 4 interleaved genres (item
+/// `i` has genre `i % 4` and one of 3 noise tags), 96 users, each holding 6 consecutive
+/// (cyclically) items of their genre `u % 4`; the sixth is held out. Every item then has
+/// exactly 10 training interactions, so Popularity ranks by index (mixing genres) while
+/// the genre of the user's history predicts the held-out item.
+func rerankGenreWorld() throws -> (split: BenchmarkSplit, features: ItemFeatures) {
+    let genres = 4, perGenre = 12, users = 96
+    var u: [Int32] = [], i: [Int32] = [], test: [(user: Int32, item: Int32)] = []
+    for user in 0..<users {
+        let g = user % genres, j = user / genres
+        for s in 0..<6 {
+            let item = Int32(g + genres * ((j + s) % perGenre))
+            if s == 5 { test.append((Int32(user), item)) } else { u.append(Int32(user)); i.append(item) }
+        }
+    }
+    let train = try InteractionMatrix(userCount: users, itemCount: genres * perGenre, users: u, items: i,
+                                      weights: Array(repeating: 1, count: u.count))
+    let negatives = test.map { pair in
+        (0..<Int32(genres * perGenre)).filter { $0 != pair.item && !train.contains(user: Int(pair.user), item: $0) }.prefix(20).map { $0 }
+    }
+    let features = ItemFeatures(itemCount: genres * perGenre) { item in ["genre\(item % genres)", "tag\((item / genres) % 3)"] }
+    return (BenchmarkSplit(train: train, test: test, negatives: negatives), features)
+}
+
+/// An algorithm whose model cannot be saved (a fixed score row per user).
+struct FixedScores: RecommenderAlgorithm {
+    var name: String { "fixed" }
+    var description: String { "fixed" }
+    func fit(_ matrix: InteractionMatrix) throws -> any ScoringModel {
+        EvalFixedScoreModel(itemCount: matrix.itemCount,
+                            rows: (0..<matrix.userCount).map { u in (0..<matrix.itemCount).map { Float(($0 * 7 + u) % 11) } })
+    }
+}
+
+@Suite("MLP reranker") struct MLPRerankerTests {
+    static func reranker(_ features: ItemFeatures, candidates: Int = 100, seed: UInt64 = 42) -> MLPReranker {
+        MLPReranker(base: Popularity(), features: features, candidates: candidates, epochs: 8, learningRate: 0.003, seed: seed)
+    }
+
+    static func allScores(_ model: any ScoringModel, _ m: InteractionMatrix) -> [Float] {
+        var out = [Float](repeating: 0, count: m.userCount * m.itemCount)
+        let users = (0..<Int32(m.userCount)).map { $0 }
+        out.withUnsafeMutableBufferPointer { model.scores(forUsers: users[...], training: m, into: $0) }
+        return out
+    }
+
+    @Test func beatsPopularityWhenGenreDecides() throws {
+        let (split, features) = try rerankGenreWorld()
+        let evaluator = Evaluator(threadCount: 1)
+        let popularity = try evaluator.evaluate(try Popularity().fit(split.train), on: split)
+        let reranked = try evaluator.evaluate(try Self.reranker(features).fit(split.train), on: split)
+        #expect(reranked.fullHitRate >= 0.9, "reranked HR@10 \(reranked.fullHitRate)")
+        #expect(reranked.fullHitRate >= popularity.fullHitRate + 0.4,
+                "reranked HR@10 \(reranked.fullHitRate) vs popularity \(popularity.fullHitRate)")
+        #expect(reranked.fullNDCG > popularity.fullNDCG + 0.3, "NDCG \(reranked.fullNDCG) vs \(popularity.fullNDCG)")
+    }
+
+    /// Exactly the best `candidates` unseen items by base score are lifted above every
+    /// other item; everything else keeps the base score; fold-in from the same history
+    /// gives the same scores.
+    @Test func liftsOnlyTheCandidates() throws {
+        let (split, features) = try rerankGenreWorld()
+        let m = split.train
+        let model = try Self.reranker(features, candidates: 7).fit(m)
+        let base = try Popularity().fit(m)
+        for u in [0, 5, 42, 95] {
+            let s = model.scores(forUser: Int32(u), training: m), b = base.scores(forUser: Int32(u), training: m)
+            let top = b.max()!
+            let unseen = (0..<m.itemCount).filter { !m.contains(user: u, item: Int32($0)) }
+            // Popularity ties everywhere, so its best 7 unseen items are the 7 lowest.
+            let expected = Set(unseen.sorted { b[$0] != b[$1] ? b[$0] > b[$1] : $0 < $1 }.prefix(7))
+            for i in 0..<m.itemCount {
+                if expected.contains(i) {
+                    #expect(s[i] >= top + 1 && s[i] <= top + 2, "user \(u) item \(i): \(s[i])")
+                } else {
+                    #expect(s[i] == b[i], "user \(u) item \(i): \(s[i]) vs base \(b[i])")
+                }
+            }
+            var folded = [Float](repeating: 0, count: m.itemCount)
+            let history = UserHistory(items: Array(m.items(ofUser: u)).reversed())
+            folded.withUnsafeMutableBufferPointer { model.scores(forHistory: history, into: $0) }
+            #expect(folded == s, "user \(u): fold-in differs")
+        }
+        var sim = [Float](repeating: 0, count: m.itemCount), baseSim = sim
+        sim.withUnsafeMutableBufferPointer { model.similarities(toItem: 3, into: $0) }
+        baseSim.withUnsafeMutableBufferPointer { base.similarities(toItem: 3, into: $0) }
+        #expect(sim == baseSim)
+    }
+
+    @Test func sameSeedSameScores() throws {
+        let (split, features) = try rerankGenreWorld()
+        let a = Self.allScores(try Self.reranker(features, seed: 9).fit(split.train), split.train)
+        let b = Self.allScores(try Self.reranker(features, seed: 9).fit(split.train), split.train)
+        let c = Self.allScores(try Self.reranker(features, seed: 10).fit(split.train), split.train)
+        #expect(a == b)
+        #expect(a != c)
+    }
+
+    @Test func savedModelScoresTheSame() throws {
+        let (split, features) = try rerankGenreWorld()
+        let m = split.train
+        for base in [any RecommenderAlgorithm](arrayLiteral: Popularity(), EASE(lambda: 10)) {
+            let algorithm = MLPReranker(base: base, features: features, candidates: 10, epochs: 1)
+            let model = try algorithm.fit(m)
+            let saved = try #require(model as? any PersistableModel)
+            var w = ByteWriter()
+            saved.encode(to: &w)
+            var r = ByteReader(bytes: w.bytes) { _, _ in RecommenderError.invalidModelFile(path: "", reason: "truncated") }
+            let loaded = try ModelCoding.decode(kind: type(of: saved).kind, from: &r, path: "")
+            #expect(r.remaining == 0)
+            #expect(loaded.name == "rerank" && loaded.itemCount == m.itemCount)
+            #expect(Self.allScores(loaded, m) == Self.allScores(model, m), "\(base)")
+            var a = [Float](repeating: 0, count: m.itemCount), b = a
+            let history = UserHistory(items: [0, 4, 8])
+            a.withUnsafeMutableBufferPointer { model.scores(forHistory: history, into: $0) }
+            b.withUnsafeMutableBufferPointer { loaded.scores(forHistory: history, into: $0) }
+            #expect(a == b)
+
+            // Every truncation is a typed error, never a crash.
+            for cut in stride(from: 0, to: w.bytes.count, by: max(1, w.bytes.count / 300)) {
+                var t = ByteReader(bytes: Array(w.bytes.prefix(cut))) { _, _ in RecommenderError.invalidModelFile(path: "", reason: "truncated") }
+                #expect(throws: RecommenderError.self) { try ModelCoding.decode(kind: "rerank", from: &t, path: "") }
+            }
+        }
+    }
+
+    @Test func damagedPayloadsAreTypedErrors() throws {
+        let (split, features) = try rerankGenreWorld()
+        let model = try MLPReranker(base: Popularity(), features: features, candidates: 10, epochs: 0).fitReranker(split.train)
+        func reload(_ bytes: [UInt8]) throws {
+            var r = ByteReader(bytes: bytes) { _, _ in RecommenderError.invalidModelFile(path: "", reason: "truncated") }
+            _ = try ModelCoding.decode(kind: "rerank", from: &r, path: "")
+        }
+        // A reranker over a reranker is refused (unbounded nesting in crafted files).
+        var nested = ByteWriter()
+        nested.write("rerank"); model.encode(to: &nested)
+        #expect(throws: RecommenderError.self) { try reload(nested.bytes) }
+        // A last layer that does not fit the previous one.
+        let broken = MLPRerankerModel(base: model.base, inputs: model.inputs, candidates: 10,
+                                      kernels: Array(model.kernels.dropLast()), biases: Array(model.biases.dropLast()))
+        var w = ByteWriter()
+        broken.encode(to: &w)
+        #expect(throws: RecommenderError.self) { try reload(w.bytes) }
+        // Features for another catalog.
+        let other = RerankInputs(features: ItemFeatures(itemCount: 47) { _ in ["genre0", "tag0"] }, popularity: model.inputs.popularity)
+        var v = ByteWriter()
+        MLPRerankerModel(base: model.base, inputs: other, candidates: 10, kernels: model.kernels, biases: model.biases).encode(to: &v)
+        #expect(throws: RecommenderError.self) { try reload(v.bytes) }
+    }
+
+    @Test func badArgumentsAreTypedErrors() throws {
+        let (split, features) = try rerankGenreWorld()
+        let m = split.train
+        let bad: [MLPReranker] = [
+            MLPReranker(base: Popularity(), features: features, candidates: 0),
+            MLPReranker(base: Popularity(), features: features, negatives: 0),
+            MLPReranker(base: Popularity(), features: features, epochs: -1),
+            MLPReranker(base: Popularity(), features: features, batchSize: 0),
+            MLPReranker(base: Popularity(), features: features, learningRate: 0),
+            MLPReranker(base: Popularity(), features: features, learningRate: .nan),
+            MLPReranker(base: Popularity(), features: ItemFeatures(itemCount: 47) { _ in ["x"] }),
+            MLPReranker(base: MLPReranker(base: Popularity(), features: features, epochs: 0), features: features, epochs: 0),
+        ]
+        for algorithm in bad {
+            #expect(throws: RecommenderError.self, "\(algorithm)") { try algorithm.fit(m) }
+        }
+        let empty = try InteractionMatrix(userCount: 2, itemCount: 48, users: [], items: [], weights: [])
+        #expect(throws: RecommenderError.self) { try MLPReranker(base: Popularity(), features: features).fit(empty) }
+        // A base that cannot be saved gives a reranker that scores but cannot be saved.
+        let unsaved = try MLPReranker(base: FixedScores(), features: features, candidates: 5, epochs: 0).fit(m)
+        #expect(!(unsaved is any PersistableModel))
+        #expect(unsaved.scores(forUser: 0, training: m).count == m.itemCount)
+        #expect(MLPReranker(base: Popularity(), features: features).description.hasPrefix("rerank(base: popularity"))
+    }
+}

@@ -1,0 +1,90 @@
+import DeepCore
+@testable import EntertainmentRecs
+import Foundation
+import Testing
+
+@Suite("Neural recommenders") struct NeuralModelTests {
+    /// Items 0..<10 are group 0, 10..<20 group 1 (a feature each); item 19 has no
+    /// interactions at all. Group-1 users must get the cold item above every group-0 item.
+    @Test func twoTowerRecommendsAnItemNobodyHasInteractedWith() throws {
+        let (full, _) = checkerboard()
+        var u: [Int32] = [], i: [Int32] = []
+        for user in 0..<full.userCount { for item in full.items(ofUser: user) where item != 19 { u.append(Int32(user)); i.append(item) } }
+        let m = try InteractionMatrix(userCount: full.userCount, itemCount: 20, users: u, items: i, weights: Array(repeating: 1, count: u.count))
+        #expect(m.transposed().items(ofUser: 19).isEmpty)
+        let features = ItemFeatures(itemCount: 20) { ["group\($0 / 10)"] }
+        let model = try TwoTower(features: features, factors: 4, featureUnits: 4, epochs: 40, batchSize: 64, learningRate: 0.01).fit(m)
+        for user in 20..<40 {
+            let s = model.scores(forUser: Int32(user), training: m)
+            #expect((0..<10).allSatisfy { s[19] > s[$0] }, "user \(user): cold item \(s[19]) vs group 0 \(s[0..<10].max()!)")
+        }
+    }
+
+    @Test func foldInRanksTheGroupFirst() throws {
+        let (m, _) = checkerboard()
+        for algorithm in [NeuMF(gmfFactors: 4, mlpLayers: [8, 8], epochs: 60, batchSize: 64, learningRate: 0.01) as any RecommenderAlgorithm,
+                          TwoTower(features: ItemFeatures(itemCount: 20) { ["group\($0 / 10)"] }, factors: 4, featureUnits: 4,
+                                   epochs: 40, batchSize: 64, learningRate: 0.01)] {
+            let model = try algorithm.fit(m)
+            var s = [Float](repeating: 0, count: 20)
+            s.withUnsafeMutableBufferPointer { model.scores(forHistory: UserHistory(items: [10, 11, 12, 13, 14]), into: $0) }
+            let best = (15..<20).map { s[$0] }.min()!, worst = (0..<10).map { s[$0] }.max()!
+            #expect(best > worst, "\(algorithm): unseen group-1 items \(best) vs group-0 \(worst)")
+            let similar = [Float](unsafeUninitializedCapacity: 20) { b, n in model.similarities(toItem: 3, into: b); n = 20 }
+            #expect((0..<10).map { similar[$0] }.min()! > (10..<20).map { similar[$0] }.max()!, "\(algorithm) similar items")
+        }
+    }
+
+    @Test func sameSeedSameScoresAndModelFilesRoundTrip() throws {
+        let (m, _) = checkerboard()
+        let features = ItemFeatures(itemCount: 20) { ["group\($0 / 10)", "item\($0 % 3)"] }
+        for algorithm in [NeuMF(gmfFactors: 4, mlpLayers: [8, 4], epochs: 3, pretrain: true) as any RecommenderAlgorithm,
+                          NeuMF(gmfFactors: 0, mlpLayers: [8, 4], epochs: 2), NeuMF(gmfFactors: 4, mlpLayers: [], epochs: 2),
+                          TwoTower(features: features, factors: 4, featureUnits: 3, epochs: 2)] {
+            let a = try algorithm.fit(m), b = try algorithm.fit(m)
+            #expect(a.scores(forUser: 3, training: m) == b.scores(forUser: 3, training: m), "\(algorithm) is not reproducible")
+            guard let p = a as? any PersistableModel else { Issue.record("\(algorithm) cannot be saved"); continue }
+            var w = ByteWriter()
+            p.encode(to: &w)
+            var r = ByteReader(bytes: w.bytes) { _, _ in RecommenderError.invalidModelFile(path: "", reason: "truncated") }
+            let loaded = try ModelCoding.decode(kind: type(of: p).kind, from: &r, path: "")
+            #expect(loaded.scores(forUser: 3, training: m) == a.scores(forUser: 3, training: m))
+            // Truncated payloads are errors, never traps.
+            for cut in stride(from: 0, to: w.bytes.count, by: max(1, w.bytes.count / 17)) {
+                var short = ByteReader(bytes: Array(w.bytes.prefix(cut))) { _, _ in RecommenderError.invalidModelFile(path: "", reason: "truncated") }
+                #expect(throws: (any Error).self) { try ModelCoding.decode(kind: type(of: p).kind, from: &short, path: "") }
+            }
+        }
+    }
+
+    @Test func badSettingsAreTypedErrors() throws {
+        let (m, _) = checkerboard()
+        let bad: [any RecommenderAlgorithm] = [
+            NeuMF(gmfFactors: 0, mlpLayers: []), NeuMF(mlpLayers: [7, 4]), NeuMF(negatives: 0), NeuMF(learningRate: .nan),
+            TwoTower(features: ItemFeatures(itemCount: 5) { _ in ["x"] }),
+            TwoTower(features: ItemFeatures(itemCount: 20) { _ in [] }, factors: 0),
+        ]
+        for algorithm in bad { #expect(throws: RecommenderError.self, "\(algorithm)") { try algorithm.fit(m) } }
+        // A user holding every item leaves no negative to sample.
+        let full = try InteractionMatrix(userCount: 1, itemCount: 3, users: [0, 0, 0], items: [0, 1, 2], weights: [1, 1, 1])
+        #expect(throws: RecommenderError.self) { try NegativeSampler(full) }
+    }
+
+    @Test func negativeSamplerSkipsPositivesAndIsSeeded() throws {
+        let (m, _) = checkerboard()
+        for distribution in NegativeSampler.Distribution.allCases {
+            let sampler = try NegativeSampler(m, distribution: distribution)
+            var a = SeededGenerator(seed: 4), b = SeededGenerator(seed: 4)
+            var drawn = Set<Int32>()
+            for _ in 0..<2000 {
+                let j = sampler.negative(for: 0, rng: &a)
+                #expect(!m.contains(user: 0, item: j))
+                #expect(j == sampler.negative(for: 0, rng: &b))
+                drawn.insert(j)
+            }
+            #expect(drawn.count == 11, "\(distribution): \(drawn.count) distinct negatives")   // 10 other-group + the held-out one
+            let epoch = sampler.pointwiseEpoch(negatives: 3, rng: &a)
+            #expect(epoch.labels.count == m.count * 4 && epoch.labels.filter { $0 == 1 }.count == m.count)
+        }
+    }
+}
