@@ -23,6 +23,7 @@ import Testing
     @Test func foldInRanksTheGroupFirst() throws {
         let (m, _) = checkerboard()
         for algorithm in [NeuMF(gmfFactors: 4, mlpLayers: [8, 8], epochs: 60, batchSize: 64, learningRate: 0.01) as any RecommenderAlgorithm,
+                          MultDAE(hidden: 16, dropout: 0.2, epochs: 200, batchSize: 8, learningRate: 0.01),
                           TwoTower(features: ItemFeatures(itemCount: 20) { ["group\($0 / 10)"] }, factors: 4, featureUnits: 4,
                                    epochs: 40, batchSize: 64, learningRate: 0.01)] {
             let model = try algorithm.fit(m)
@@ -40,7 +41,8 @@ import Testing
         let features = ItemFeatures(itemCount: 20) { ["group\($0 / 10)", "item\($0 % 3)"] }
         for algorithm in [NeuMF(gmfFactors: 4, mlpLayers: [8, 4], epochs: 3, pretrain: true) as any RecommenderAlgorithm,
                           NeuMF(gmfFactors: 0, mlpLayers: [8, 4], epochs: 2), NeuMF(gmfFactors: 4, mlpLayers: [], epochs: 2),
-                          TwoTower(features: features, factors: 4, featureUnits: 3, epochs: 2)] {
+                          TwoTower(features: features, factors: 4, featureUnits: 3, epochs: 2),
+                          MultDAE(hidden: 8, epochs: 2, batchSize: 8)] {
             let a = try algorithm.fit(m), b = try algorithm.fit(m)
             #expect(a.scores(forUser: 3, training: m) == b.scores(forUser: 3, training: m), "\(algorithm) is not reproducible")
             guard let p = a as? any PersistableModel else { Issue.record("\(algorithm) cannot be saved"); continue }
@@ -63,11 +65,30 @@ import Testing
             NeuMF(gmfFactors: 0, mlpLayers: []), NeuMF(mlpLayers: [7, 4]), NeuMF(negatives: 0), NeuMF(learningRate: .nan),
             TwoTower(features: ItemFeatures(itemCount: 5) { _ in ["x"] }),
             TwoTower(features: ItemFeatures(itemCount: 20) { _ in [] }, factors: 0),
+            MultDAE(hidden: 0), MultDAE(dropout: 1), MultDAE(learningRate: -1),
         ]
         for algorithm in bad { #expect(throws: RecommenderError.self, "\(algorithm)") { try algorithm.fit(m) } }
         // A user holding every item leaves no negative to sample.
         let full = try InteractionMatrix(userCount: 1, itemCount: 3, users: [0, 0, 0], items: [0, 1, 2], weights: [1, 1, 1])
         #expect(throws: RecommenderError.self) { try NegativeSampler(full) }
+    }
+
+    /// Mult-DAE's fitted scorer (sparse encoder sum + GEMM) equals a Double forward pass of
+    /// its weights: logits before the softmax, which is monotone.
+    @Test func multDAEScorerMatchesTheNetwork() throws {
+        let (m, _) = checkerboard(users: 12, items: 10)
+        let model = try MultDAE(hidden: 6, dropout: 0, epochs: 3, batchSize: 4).fit(m) as! MultDAEModel
+        let s = model.scores(forUser: 2, training: m)
+        // Reference in Double from the stored weights.
+        let items = m.items(ofUser: 2)
+        var h = model.encoderBias.map(Double.init)
+        for i in items { for j in 0..<6 { h[j] += Double(model.encoderKernel[Int(i) * 6 + j]) / Double(items.count).squareRoot() } }
+        h = h.map { Foundation.tanh($0) }
+        for i in 0..<10 {
+            var z = Double(model.decoderBias[i])
+            for j in 0..<6 { z += h[j] * Double(model.decoderKernel[j * 10 + i]) }
+            #expect(abs(z - Double(s[i])) < 1e-4)
+        }
     }
 
     @Test func negativeSamplerSkipsPositivesAndIsSeeded() throws {
