@@ -53,7 +53,7 @@ struct Evaluate: ParsableCommand {
 
 /// Default settings and tuning grids per model.
 enum ModelGrid {
-    static let names = ["popularity", "itemknn", "ials", "ease", "bpr", "neumf", "twotower", "rerank"]
+    static let names = ["popularity", "itemknn", "ials", "ease", "bpr", "neumf", "twotower", "multdae", "rerank"]
 
     /// Side features from `items.tsv`: genres where the dataset has them (ml-100k) and the
     /// words of the titles (game titles, artist names).
@@ -83,6 +83,7 @@ enum ModelGrid {
         case "bpr": BPR(factors: 64, learningRate: 0.05, regularization: 0.01, iterations: 100)
         case "neumf": NeuMF(verbose: verbose)
         case "twotower": TwoTower(features: itemFeatures(dataset), verbose: verbose)
+        case "multdae": MultDAE(verbose: verbose)
         case "rerank": MLPReranker(base: EASE(lambda: 200), features: rerankFeatures(dataset), verbose: verbose)
         default: throw ValidationError("unknown model '\(name)'; choose from \(names.joined(separator: ", "))")
         }
@@ -123,6 +124,10 @@ enum ModelGrid {
                 }
             }
             return out
+        case "multdae":
+            return [200, 600].flatMap { hidden in
+                [20, 50, 100].map { MultDAE(hidden: hidden, epochs: $0, verbose: verbose) }
+            }
         case "twotower":
             let features = itemFeatures(dataset)
             return [5, 10, 20].flatMap { epochs in

@@ -40,6 +40,30 @@ enum Reference {
         let n = Double(out.count)
         let sig = { (z: Double) in 1 / (1 + exp(-z)) }
         switch loss.kind {
+        case .bpr:
+            let pairs = out.count / 2
+            var sum = 0.0
+            for p in 0..<pairs {
+                let d: Double = out[2 * p][0] - out[2 * p + 1][0]
+                sum += Foundation.log(1 + Foundation.exp(-d))
+            }
+            return sum / Double(pairs)
+        case .inBatchSoftmax(let tau):
+            let d = out[0].count / 2
+            var total = 0.0
+            for r in out.indices {
+                var logits: [Double] = []
+                for c in out.indices {
+                    var dot = 0.0
+                    for k in 0..<d { dot += out[r][k] * out[c][d + k] }
+                    logits.append(dot / Double(tau))
+                }
+                let m = logits.max()!
+                var sum = 0.0
+                for z in logits { sum += Foundation.exp(z - m) }
+                total += Foundation.log(sum) + m - logits[r]
+            }
+            return total / n
         case .meanSquaredError:
             var sum = 0.0
             for (o, t) in zip(out.flatMap { $0 }, y.flatMap { $0 }) { sum += (o - t) * (o - t) }
@@ -98,6 +122,12 @@ let gradientCases: [GradientCase] = [
     GradientCase(name: "linear→Activation(tanh)→no-bias linear, CCE from logits", make: {
         [Dense(units: 4), ActivationLayer(.tanh), Dense(units: 3, usesBias: false)]
     }, loss: .categoricalCrossentropy(fromLogits: true), outputs: 3),
+    GradientCase(name: "relu→linear(1), BPR over row pairs", make: {
+        [Dense(units: 4, activation: .relu), Dense(units: 1)]
+    }, loss: .bpr, outputs: 1),
+    GradientCase(name: "tanh→linear(2·2), in-batch softmax τ = 0.5", make: {
+        [Dense(units: 4, activation: .tanh), Dense(units: 4)]
+    }, loss: .inBatchSoftmax(temperature: 0.5), outputs: 4),
 ]
 
 @Suite("Gradient checks") struct GradientCheckTests {
@@ -116,6 +146,8 @@ let gradientCases: [GradientCase] = [
         var rng = SeededGenerator(seed: 4)
         let y: Tensor
         switch c.loss.kind {
+        case .bpr, .inBatchSoftmax:
+            y = Tensor(zeros: [batch, 1])
         case .sparseCategoricalCrossentropy:
             y = Tensor(shape: [batch, 1], scalars: (0..<batch).map { _ in Float(rng.nextIndex(below: c.outputs)) })
         case .categoricalCrossentropy:

@@ -14,6 +14,9 @@ public struct MatrixView: @unchecked Sendable {
         self.columns = columns
     }
 
+    /// A 0 × 0 placeholder view (its pointer is never read).
+    static let empty = MatrixView(base: UnsafeMutablePointer(bitPattern: 64)!, rows: 0, columns: 0)
+
     /// Number of elements, `rows · columns`.
     @inlinable public var count: Int { rows * columns }
 

@@ -30,6 +30,9 @@ extension Sequential {
             throw DeepCoreError.invalidArgument("validation split must be in [0, 1), got \(validationSplit)")
         }
         guard let yAll = try prepare(x, y, role: "training") else { return History() }
+        if loss.isPairwise && (batchSize % 2 != 0 || x.shape[0] % 2 != 0) {
+            throw DeepCoreError.invalidArgument("\(loss) pairs consecutive rows: samples (\(x.shape[0])) and batch size (\(batchSize)) must be even")
+        }
         if optimizer.parameterCount != arena!.count { optimizer.prepare(parameterCount: arena!.count) }
 
         var (trainX, trainY) = (x, yAll)
@@ -38,7 +41,8 @@ extension Sequential {
             validation = (vd.x, try prepare(vd.x, vd.y, role: "validation")!)
         } else if validationSplit > 0 {
             let n = x.shape[0]
-            let split = n - Int(Double(n) * validationSplit)
+            var split = n - Int(Double(n) * validationSplit)
+            if loss.isPairwise { split -= split % 2 }   // keep pairs whole
             guard split > 0, split < n else {
                 throw DeepCoreError.emptyData("validation split \(validationSplit) of \(n) samples leaves an empty part")
             }
@@ -111,7 +115,8 @@ final class TrainingLoop: @unchecked Sendable {
         for i in 0..<sampleCount { order[i] = Int64(i) }
         // Split only batches big enough to pay for the hand-off (≥ 64 rows a thread).
         // Row-sparse gradients (embeddings) keep per-model bookkeeping: one thread.
-        workers = model.arena!.hasRowSparseParameters || model.isSingleThreaded
+        // A loss that couples rows needs the whole batch in one place.
+        workers = model.arena!.hasRowSparseParameters || model.isSingleThreaded || loss.couplesRows
             ? 1 : max(1, min(model.threads, self.batchSize / 64))
         let arenaCount = model.arena!.count
         let mainGradients = model.arena!.gradients
@@ -172,6 +177,17 @@ final class TrainingLoop: @unchecked Sendable {
 
     /// Fisher–Yates over the sample order.
     func shuffle(_ rng: inout SeededGenerator) {
+        if evaluator.loss.isPairwise {
+            // Whole pairs move together: (2i, 2i+1) ↔ (2j, 2j+1).
+            var i = sampleCount / 2 - 1
+            while i > 0 {
+                let j = rng.nextIndex(below: i + 1)
+                (order[2 * i], order[2 * j]) = (order[2 * j], order[2 * i])
+                (order[2 * i + 1], order[2 * j + 1]) = (order[2 * j + 1], order[2 * i + 1])
+                i -= 1
+            }
+            return
+        }
         var i = sampleCount - 1
         while i > 0 {
             let j = rng.nextIndex(below: i + 1)

@@ -65,4 +65,58 @@ public struct NegativeSampler: Sendable {
         }
         return (users, items, labels)
     }
+
+    /// One epoch of pairwise training data for ``DeepCore/Loss/bpr``: for every interaction,
+    /// `negatives` pairs of rows (user, positive, 1) then (user, sampled negative, 0).
+    public func pairwiseEpoch(negatives: Int, rng: inout SeededGenerator) -> (users: [Float], items: [Float], labels: [Float]) {
+        let n = matrix.count * negatives * 2
+        var users = [Float](), items = [Float](), labels = [Float]()
+        users.reserveCapacity(n); items.reserveCapacity(n); labels.reserveCapacity(n)
+        for u in 0..<matrix.userCount {
+            for p in matrix.rowStart[u]..<matrix.rowStart[u + 1] {
+                for _ in 0..<negatives {
+                    users.append(Float(u)); items.append(Float(matrix.items[p])); labels.append(1)
+                    users.append(Float(u)); items.append(Float(negative(for: u, rng: &rng))); labels.append(0)
+                }
+            }
+        }
+        return (users, items, labels)
+    }
+
+    /// Every interaction once, (user, item, 1): the data of in-batch-negative losses.
+    public func positives() -> (users: [Float], items: [Float], labels: [Float]) {
+        var users = [Float](), items = [Float]()
+        users.reserveCapacity(matrix.count); items.reserveCapacity(matrix.count)
+        for u in 0..<matrix.userCount {
+            for p in matrix.rowStart[u]..<matrix.rowStart[u + 1] { users.append(Float(u)); items.append(Float(matrix.items[p])) }
+        }
+        return (users, items, [Float](repeating: 1, count: users.count))
+    }
+}
+
+/// What a neural recommender is trained to do with its sampled data.
+public enum RankingObjective: Sendable, Equatable, CustomStringConvertible {
+    /// Binary cross-entropy: each interaction a 1, each sampled negative a 0 (He et al.).
+    case pointwise
+    /// BPR: each interaction's score above each sampled negative's (Rendle et al.).
+    case bpr
+    /// Sampled softmax with the other items of the batch as negatives (two-tower retrieval).
+    case inBatchSoftmax(temperature: Float)
+
+    public var description: String {
+        switch self {
+        case .pointwise: "pointwise"
+        case .bpr: "bpr"
+        case .inBatchSoftmax(let t): "in-batch softmax τ \(t)"
+        }
+    }
+
+    /// The epoch's rows for this objective.
+    func epoch(_ sampler: NegativeSampler, negatives: Int, rng: inout SeededGenerator) -> (users: [Float], items: [Float], labels: [Float]) {
+        switch self {
+        case .pointwise: sampler.pointwiseEpoch(negatives: negatives, rng: &rng)
+        case .bpr: sampler.pairwiseEpoch(negatives: negatives, rng: &rng)
+        case .inBatchSoftmax: sampler.positives()
+        }
+    }
 }

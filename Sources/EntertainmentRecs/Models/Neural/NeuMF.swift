@@ -30,6 +30,8 @@ public struct NeuMF: RecommenderAlgorithm {
     public var embeddingUpdate: EmbeddingUpdate
     /// Train GMF and MLP alone first and start NeuMF from them.
     public var pretrain: Bool
+    /// Pointwise (binary cross-entropy, as the paper) or pairwise BPR.
+    public var objective: RankingObjective
     public var seed: UInt64
     /// Print one line per epoch to standard error.
     public var verbose: Bool
@@ -37,7 +39,9 @@ public struct NeuMF: RecommenderAlgorithm {
     public init(gmfFactors: Int = 8, mlpLayers: [Int] = [64, 32, 16, 8], negatives: Int = 4,
                 negativeDistribution: NegativeSampler.Distribution = .uniform, epochs: Int = 10,
                 batchSize: Int = 256, learningRate: Float = 0.001, embeddingUpdate: EmbeddingUpdate = .lazy,
-                pretrain: Bool = false, seed: UInt64 = 42, verbose: Bool = false) {
+                pretrain: Bool = false, objective: RankingObjective = .pointwise, seed: UInt64 = 42,
+                verbose: Bool = false) {
+        self.objective = objective
         self.gmfFactors = gmfFactors
         self.mlpLayers = mlpLayers
         self.negatives = negatives
@@ -68,6 +72,10 @@ public struct NeuMF: RecommenderAlgorithm {
             throw RecommenderError.invalidArgument("negatives ≥ 1, epochs ≥ 0 and batch size ≥ 1 required; got \(negatives), \(epochs), \(batchSize)")
         }
         guard learningRate > 0, learningRate.isFinite else { throw RecommenderError.invalidArgument("learning rate must be > 0, got \(learningRate)") }
+        if case .inBatchSoftmax = objective {
+            throw RecommenderError.invalidArgument("NeuMF scores (user, item) pairs with a joint network: train it pointwise or with bpr, not with in-batch softmax")
+        }
+        if objective == .bpr && batchSize % 2 != 0 { throw RecommenderError.invalidArgument("bpr needs an even batch size, got \(batchSize)") }
         guard matrix.userCount <= Embedding.maximumInputDim, matrix.itemCount <= Embedding.maximumInputDim else {
             throw RecommenderError.tooLarge("NeuMF embeds at most \(Embedding.maximumInputDim) users and items; got \(matrix.userCount) × \(matrix.itemCount)")
         }
@@ -84,12 +92,13 @@ public struct NeuMF: RecommenderAlgorithm {
         var rng = SeededGenerator(seed: seed)
         let useGMF = gmfFactors > 0, useMLP = mlpLayers.count >= 2
         let net = try NeuMFNetwork(users: matrix.userCount, items: matrix.itemCount, gmf: useGMF ? gmfFactors : 0,
-                                   mlp: useMLP ? mlpLayers : [], update: embeddingUpdate, seed: seed)
+                                   mlp: useMLP ? mlpLayers : [], update: embeddingUpdate, seed: seed,
+                                   logits: objective == .bpr)
         if pretrain && useGMF && useMLP {
             let gmf = try NeuMFNetwork(users: matrix.userCount, items: matrix.itemCount, gmf: gmfFactors, mlp: [],
-                                       update: embeddingUpdate, seed: seed &+ 1)
+                                       update: embeddingUpdate, seed: seed &+ 1, logits: objective == .bpr)
             let mlp = try NeuMFNetwork(users: matrix.userCount, items: matrix.itemCount, gmf: 0, mlp: mlpLayers,
-                                       update: embeddingUpdate, seed: seed &+ 2)
+                                       update: embeddingUpdate, seed: seed &+ 2, logits: objective == .bpr)
             try train(gmf, sampler, &rng, label: "pretrain gmf")
             try train(mlp, sampler, &rng, label: "pretrain mlp")
             net.start(fromGMF: gmf, mlp: mlp)
@@ -99,10 +108,10 @@ public struct NeuMF: RecommenderAlgorithm {
     }
 
     private func train(_ net: NeuMFNetwork, _ sampler: NegativeSampler, _ rng: inout SeededGenerator, label: String) throws {
-        net.model.compile(optimizer: Adam(learningRate: learningRate), loss: .binaryCrossentropy)
+        net.model.compile(optimizer: Adam(learningRate: learningRate), loss: objective == .bpr ? .bpr : .binaryCrossentropy)
         for epoch in 0..<epochs {
             let start = ContinuousClock.now
-            let data = sampler.pointwiseEpoch(negatives: negatives, rng: &rng)
+            let data = objective.epoch(sampler, negatives: negatives, rng: &rng)
             let history = try net.model.fit([Tensor(data.users), Tensor(data.items)], Tensor(data.labels), epochs: 1,
                                             batchSize: batchSize, seed: rng.next(), verbose: .silent)
             if verbose {
@@ -124,7 +133,8 @@ final class NeuMFNetwork {
     let hidden: [Dense]
     let output: Dense
 
-    init(users: Int, items: Int, gmf: Int, mlp: [Int], update: EmbeddingUpdate, seed: UInt64) throws {
+    /// With `logits`, the output unit is linear (pairwise losses); otherwise a sigmoid.
+    init(users: Int, items: Int, gmf: Int, mlp: [Int], update: EmbeddingUpdate, seed: UInt64, logits: Bool = false) throws {
         self.users = users
         self.items = items
         self.gmf = gmf
@@ -157,7 +167,7 @@ final class NeuMFNetwork {
             (userMLP, itemMLP) = (nil, nil)
         }
         hidden = layers
-        output = Dense(units: 1, activation: .sigmoid, kernelInitializer: .glorotUniform)
+        output = Dense(units: 1, activation: logits ? .linear : .sigmoid, kernelInitializer: .glorotUniform)
         let joined = branches.count == 1 ? branches[0] : Concatenate()(branches)
         model = try Model(inputs: [user, item], outputs: output(joined), name: "neumf", seed: seed)
     }

@@ -23,6 +23,8 @@ public struct TwoTower: RecommenderAlgorithm {
     public var epochs: Int
     public var batchSize: Int
     public var learningRate: Float
+    /// Pointwise, BPR, or sampled softmax with in-batch negatives.
+    public var objective: RankingObjective
     /// Dropout on the item id embedding during training (0 disables).
     public var idDropout: Float
     public var seed: UInt64
@@ -30,8 +32,9 @@ public struct TwoTower: RecommenderAlgorithm {
 
     public init(features: ItemFeatures, factors: Int = 64, featureUnits: Int = 64, negatives: Int = 4,
                 negativeDistribution: NegativeSampler.Distribution = .uniform, epochs: Int = 10,
-                batchSize: Int = 256, learningRate: Float = 0.002, idDropout: Float = 0.5, seed: UInt64 = 42,
-                verbose: Bool = false) {
+                batchSize: Int = 256, learningRate: Float = 0.002, objective: RankingObjective = .pointwise,
+                idDropout: Float = 0.5, seed: UInt64 = 42, verbose: Bool = false) {
+        self.objective = objective
         self.idDropout = idDropout
         self.features = features
         self.factors = factors
@@ -47,7 +50,7 @@ public struct TwoTower: RecommenderAlgorithm {
 
     public var name: String { "twotower" }
     public var description: String {
-        "twotower(factors: \(factors), features: \(features.width)→\(featureUnits), negatives: \(negatives) \(negativeDistribution.rawValue), epochs: \(epochs), lr: \(learningRate))"
+        "twotower(factors: \(factors), features: \(features.width)→\(featureUnits), negatives: \(negatives) \(negativeDistribution.rawValue), \(objective), epochs: \(epochs), lr: \(learningRate))"
     }
 
     public func fit(_ matrix: InteractionMatrix) throws -> any ScoringModel {
@@ -77,14 +80,25 @@ public struct TwoTower: RecommenderAlgorithm {
         // Dropping half of the id embedding's values in training makes the tower lean on
         // features too, which is what scores items with no interactions (cold start).
         let itemVector = itemLayer(Concatenate()([Dropout(rate: idDropout)(itemID(item)), featureLayer(lookup(item))]))
-        let output = Dense(units: 1, activation: .sigmoid)
-        let model = try Model(inputs: [user, item], outputs: output(Dot()([userTower(user), itemVector])),
-                              name: "twotower", seed: seed)
+        let output = Dense(units: 1, activation: objective == .pointwise ? .sigmoid : .linear)
+        let userVector = userTower(user)
+        let loss: Loss
+        let top: Node
+        switch objective {
+        case .pointwise: (loss, top) = (.binaryCrossentropy, output(Dot()([userVector, itemVector])))
+        case .bpr: (loss, top) = (.bpr, output(Dot()([userVector, itemVector])))
+        case .inBatchSoftmax(let t): (loss, top) = (.inBatchSoftmax(temperature: t), Concatenate()([userVector, itemVector]))
+        }
+        if objective == .bpr && batchSize % 2 != 0 { throw RecommenderError.invalidArgument("bpr needs an even batch size, got \(batchSize)") }
+        if case .inBatchSoftmax(let t) = objective, !(t > 0 && t.isFinite) {
+            throw RecommenderError.invalidArgument("temperature must be positive, got \(t)")
+        }
+        let model = try Model(inputs: [user, item], outputs: top, name: "twotower", seed: seed)
         lookup.embeddings!.assign(features.matrix())
-        model.compile(optimizer: Adam(learningRate: learningRate), loss: .binaryCrossentropy)
+        model.compile(optimizer: Adam(learningRate: learningRate), loss: loss)
         for epoch in 0..<epochs {
             let start = ContinuousClock.now
-            let data = sampler.pointwiseEpoch(negatives: negatives, rng: &rng)
+            let data = objective.epoch(sampler, negatives: negatives, rng: &rng)
             let h = try model.fit([Tensor(data.users), Tensor(data.items)], Tensor(data.labels), epochs: 1,
                                   batchSize: batchSize, seed: rng.next(), verbose: .silent)
             if verbose {
@@ -119,7 +133,11 @@ public struct TwoTower: RecommenderAlgorithm {
                 vectors[i * k + j] = s
             }
         }
-        let scale = output.kernel!.tensor.scalars[0], bias = output.bias!.tensor.scalars[0]
+        var (scale, bias): (Float, Float) = (1, 0)
+        switch objective {
+        case .inBatchSoftmax(let t): scale = 1 / t
+        default: (scale, bias) = (output.kernel!.tensor.scalars[0], output.bias!.tensor.scalars[0])
+        }
         return TwoTowerModel(itemCount: n, factors: k, userVectors: userTower.embeddings!.tensor.scalars,
                              itemVectors: vectors, scale: scale, bias: bias)
     }
