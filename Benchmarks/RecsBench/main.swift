@@ -1,6 +1,7 @@
 // recs-bench: throughput of the kernels and models, each checked before it is timed.
-//   swift run -c release recs-bench [--cases peak,gemm,seed,alloc,recs] [--repeats 7] [--json out.json]
-//   (recs: iALS per iteration, top-K serving, EASE fit; --benchmarks DIR adds the real catalogs)
+//   swift run -c release recs-bench [--cases peak,gemm,seed,alloc,recs,neumf] [--repeats 7] [--json out.json]
+//   (recs: iALS per iteration, top-K serving, EASE fit; --benchmarks DIR adds the real catalogs;
+//    neumf: NeuMF training with lazy and dense embedding updates, and scoring)
 import ArgumentParser
 import DeepCore
 import Foundation
@@ -8,10 +9,10 @@ import Foundation
 struct RecsBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recs-bench",
-        abstract: "Measure FP32 peak, GEMM per ISA vs OpenBLAS, seed-model training and prediction, allocations per step.")
+        abstract: "Measure FP32 peak, GEMM per ISA vs OpenBLAS, seed-model training and prediction, allocations per step, recommenders, NeuMF training and scoring.")
 
-    @Option(help: "Comma-separated cases: peak, gemm, seed, alloc, recs (seed also measures the peak).")
-    var cases = "peak,gemm,seed,alloc,recs"
+    @Option(help: "Comma-separated cases: peak, gemm, seed, alloc, recs, neumf (seed also measures the peak).")
+    var cases = "peak,gemm,seed,alloc,recs,neumf"
     @Option(help: "The leave-one-out benchmark folder (../shared/benchmarks) for EASE fit times.")
     var benchmarks: String?
     @Option(help: "Timed repeats per case (the median is reported).")
@@ -26,7 +27,7 @@ struct RecsBench: ParsableCommand {
     var json: String?
 
     func run() throws {
-        let known: Set = ["peak", "gemm", "seed", "alloc", "recs"]
+        let known: Set = ["peak", "gemm", "seed", "alloc", "recs", "neumf"]
         let wanted = Set(cases.split(separator: ",").map(String.init))
         guard wanted.isSubset(of: known) else {
             throw ValidationError("unknown case(s): \(wanted.subtracting(known).sorted().joined(separator: ", "))")
@@ -61,6 +62,9 @@ struct RecsBench: ParsableCommand {
         }
         if wanted.contains("recs") {
             results += try RecommenderBench.run(repeats: repeats, benchmarks: benchmarks)
+        }
+        if wanted.contains("neumf") {
+            results += try NeuralBench.run(repeats: repeats)
         }
         printTable(results)
         if let json {

@@ -10,6 +10,7 @@ re-runs the script once per thread count, pinned with sched_setaffinity to that 
 """
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -24,6 +25,25 @@ PREDICT_FLOPS_PER_SAMPLE = 2.0 * MACS  # 32,896
 GEMM_SHAPES = [(32, 128, 64), (256, 128, 64), (256, 64, 128), (1024, 1024, 1024), (2048, 2048, 2048)]
 GEMM_CASES = [(False, False, "NN"), (False, True, "NT"), (True, False, "TN")]
 GEMM_TOLERANCE = 1e-5  # normwise, against a float64 NumPy reference
+
+# NeuMF (He et al. 2017) on an ML-100K-sized synthetic set, as recs-bench's NeuralBench.
+NEUMF_USERS = 943
+NEUMF_ITEMS = 1_682
+NEUMF_INTERACTIONS = 99_057
+NEUMF_NEGATIVES = 4
+NEUMF_SAMPLES = NEUMF_INTERACTIONS * (1 + NEUMF_NEGATIVES)  # 495,285
+NEUMF_GMF = 8
+NEUMF_MLP = [64, 32, 16, 8]
+NEUMF_BATCH = 256
+NEUMF_PREDICT_PAIRS = 100_000
+NEUMF_PREDICT_BATCH = 1024
+# (943 + 1,682)·(8 + 32) embeddings + the dense layers 64→32→16→8 and 16→1.
+NEUMF_PARAMETERS = ((NEUMF_USERS + NEUMF_ITEMS) * (NEUMF_GMF + NEUMF_MLP[0] // 2)
+                    + 64 * 32 + 32 + 32 * 16 + 16 + 16 * 8 + 8 + 16 + 1)  # 107,761
+NEUMF_FIT_SHAPE = f"batch {NEUMF_BATCH} {NEUMF_SAMPLES}"
+NEUMF_PREDICT_SHAPE = f"batch {NEUMF_PREDICT_BATCH} {NEUMF_PREDICT_PAIRS}"
+# Loss after the warm-up epoch must beat the best constant predictor (BCE of a 1:4 mix = 0.500).
+NEUMF_MAX_LOSS = 0.49
 
 
 def seed_data(samples=SAMPLES):
@@ -51,6 +71,78 @@ def normwise_error(c, ref):
     import numpy as np
     c = np.asarray(c, dtype=np.float64)
     return float(np.linalg.norm(c - ref) / max(np.linalg.norm(ref), 1e-300))
+
+
+class SplitMix64:
+    """SplitMix64, bit for bit as NeuralBench.SplitMix64 in recs-bench."""
+    MASK = (1 << 64) - 1
+
+    def __init__(self, seed):
+        self.state = seed
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & self.MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self.MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self.MASK
+        return z ^ (z >> 31)
+
+    def unit(self):
+        return (self.next() >> 11) * 2.0 ** -53  # exact: 53 bits
+
+    def index(self, n):
+        return int(n * self.unit())
+
+    def skewed_index(self, n):
+        u = self.unit()
+        return int(n * u * math.sqrt(u))  # IEEE ops, correctly rounded: same as Swift
+
+
+def neumf_data():
+    """The pre-sampled NeuMF epoch and scoring pairs, identical to recs-bench's.
+
+    Positives: 99,057 distinct (user, item) pairs, users uniform, items ⌊n·u^1.5⌋ (skewed to
+    low ids); each followed by 4 uniform negatives the user has not interacted with.
+    Returns int64 arrays users, items, float32 labels, the scoring pairs and the checksum
+    recs-bench prints.
+    """
+    import numpy as np
+    rng = SplitMix64(2017)
+    seen = set()
+    positives = []
+    while len(positives) < NEUMF_INTERACTIONS:
+        u, i = rng.index(NEUMF_USERS), rng.skewed_index(NEUMF_ITEMS)
+        key = u * NEUMF_ITEMS + i
+        if key not in seen:
+            seen.add(key)
+            positives.append((u, i))
+    users, items, labels = [], [], []
+    for u, i in positives:
+        users.append(u); items.append(i); labels.append(1)
+        base = u * NEUMF_ITEMS
+        for _ in range(NEUMF_NEGATIVES):
+            j = rng.index(NEUMF_ITEMS)
+            while base + j in seen:
+                j = rng.index(NEUMF_ITEMS)
+            users.append(u); items.append(j); labels.append(0)
+    scoring = SplitMix64(7)
+    pu, pi = [], []
+    for _ in range(NEUMF_PREDICT_PAIRS):
+        pu.append(scoring.index(NEUMF_USERS))
+        pi.append(scoring.index(NEUMF_ITEMS))
+    users, items = np.array(users, dtype=np.int64), np.array(items, dtype=np.int64)
+    labels = np.array(labels, dtype=np.float32)
+    keys = (users * NEUMF_ITEMS + items) * 2 + labels.astype(np.int64)
+    checksum = int(np.sum(keys * (np.arange(len(keys), dtype=np.int64) % 1000 + 1)))
+    return users, items, labels, np.array(pu, dtype=np.int64), np.array(pi, dtype=np.int64), checksum
+
+
+def neumf_check_ranking(scores, labels, who):
+    """Mean score of positives must exceed that of negatives by 0.05 (as recs-bench)."""
+    import numpy as np
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    pos, neg = scores[labels > 0.5].mean(), scores[labels < 0.5].mean()
+    assert pos > neg + 0.05, f"{who} NeuMF does not rank positives higher ({pos} vs {neg})"
 
 
 def measure(repeats, work, body):
@@ -102,10 +194,10 @@ def with_flops(r, per_sample):
 
 def parse_args(description):
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--cases", default="gemm,seed", help="comma-separated: gemm, seed")
+    p.add_argument("--cases", default="gemm,seed,neumf", help="comma-separated: gemm, seed, neumf")
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--batch-sizes", default="32,256")
-    p.add_argument("--threads", default="1,2", help="thread counts for seed-fit (gemm, predict: 1)")
+    p.add_argument("--threads", default="1,2", help="thread counts for seed-fit and neumf-fit (gemm, predict: 1)")
     p.add_argument("--gemm-shapes", default=None, help="MxNxK,... (default: as recs-bench)")
     p.add_argument("--json", default=None, help="write the results as JSON to this file")
     p.add_argument("--worker-threads", type=int, default=None, help=argparse.SUPPRESS)

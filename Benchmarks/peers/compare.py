@@ -7,7 +7,9 @@ The first file is recs-bench's --json output; the others are peers (same schema)
 matched on (name, shape, threads); seed rows are compared in samples/s (their GFLOP/s rows
 carry the same ratio). For GEMM, "ours" is the `auto` variant (what DeepCore calls), with
 our best single ISA and OpenBLAS from the same run beside it; the keras column's GEMM
-rows are eager tf.matmul. No third-party packages.
+rows are eager tf.matmul. NeuMF training has two rows of ours ("neumf-fit lazy" and
+"neumf-fit dense", DeepCore's embedding updates), each against the peers' one row (dense
+embedding gradients + Adam). No third-party packages.
 """
 import argparse
 import json
@@ -50,41 +52,46 @@ def main():
         seed = [r["variant"] for r in rows if r["name"] != "gemm"]
         peers[-1] = (seed[0] if seed else label, peers[-1][1])
 
-    keys, mine, blas, best = [], {}, {}, {}
+    # rows: (label, key); key = (name, shape, threads) matches the peers' rows. NeuMF training
+    # has two rows of ours (lazy and dense embedding updates) against one row per peer.
+    rows_, mine, blas, best = [], {}, {}, {}
     for r in ours:
+        key = (r["name"], r["shape"], r["threads"])
+        label = r["name"]
         if r["name"] == "gemm":
-            key = (r["name"], r["shape"], r["threads"])
             if r["variant"] == "auto":
-                mine[key] = r
+                mine[(label, key)] = r
             elif r["variant"] == "openblas":
                 blas[key] = r
             elif r["variant"] != "scalar":
                 if key not in best or r["median"] > best[key]["median"]:
                     best[key] = r
-        elif r["name"] in ("seed-fit", "seed-predict") and r["unit"] == "samples/s":
-            key = (r["name"], r["shape"], r["threads"])
-            mine[key] = r
+        elif r["name"] in ("seed-fit", "seed-predict", "neumf-predict") and r["unit"] == "samples/s":
+            mine[(label, key)] = r
+        elif r["name"] == "neumf-fit" and r["unit"] == "samples/s":
+            label = f"neumf-fit {r['variant']}"
+            mine[(label, key)] = r
         else:
             continue
-        if key not in keys:
-            keys.append(key)
+        if (label, key) not in rows_:
+            rows_.append((label, key))
     # Peer rows we do not have (e.g. 2-thread training) still get a line.
     for _, rows in peers:
         for key in rows:
-            if key not in keys:
-                keys.append(key)
+            if all(k != key for _, k in rows_):
+                rows_.append((key[0], key))
 
     header = ["case", "shape", "thr", "unit", "ours", "ours best ISA", "openblas"]
     header += [label for label, _ in peers] + [f"ours/{label}" for label, _ in peers]
     header += ["ours/openblas"]
     lines = []
-    for key in keys:
+    for label, key in rows_:
         name, shape, threads = key
-        m = mine.get(key)
+        m = mine.get((label, key))
         unit = (m or next((rows[key] for _, rows in peers if key in rows), {})).get("unit", "")
         b = blas.get(key)
         bi = best.get(key)
-        row = [name, shape, str(threads), unit, fmt(m["median"]) if m else "—",
+        row = [label, shape, str(threads), unit, fmt(m["median"]) if m else "—",
                f"{fmt(bi['median'])} ({bi['variant']})" if bi else "", fmt(b["median"]) if b else ""]
         ratios = []
         for _, rows in peers:
@@ -105,7 +112,7 @@ def main():
         print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
         for row in lines:
             print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
-    print("\nours = recs-bench `auto` kernels (GEMM) / DeepCore (seed); medians; "
+    print("\nours = recs-bench `auto` kernels (GEMM) / DeepCore (seed, neumf); medians; "
           "ratio > 1 means ours is faster; — = not measured.")
 
 

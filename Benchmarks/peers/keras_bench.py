@@ -9,9 +9,17 @@ epochs=1, shuffle=True)` samples/s at each batch size and thread count (TensorFl
 intra- and inter-op pools set to that count, process pinned to that many CPUs);
 `model.predict(x, batch_size=1024)` samples/s; eager `tf.matmul` GFLOP/s on one thread
 (small shapes are dominated by the per-op dispatch cost of eager TensorFlow).
+
+NeuMF (He et al. 2017; GMF 8 + MLP [64, 32, 16, 8], ReLU, Dense(1, sigmoid) over both
+branches, as recs-bench's NeuralBench and the authors' Keras code): functional Model with
+two int inputs, Embedding (N(0, 0.01²)) + Flatten, Multiply, Concatenate; Adam(1e-3),
+binary cross-entropy; `model.fit([users, items], labels, batch_size=256, epochs=1,
+shuffle=True)` samples/s over the 495,285 pre-sampled samples (common.neumf_data, the same
+as recs-bench) at each thread count; `model.predict` of 100,000 pairs at batch 1024.
 """
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -84,8 +92,71 @@ def worker(args, threads):
             results += common.with_flops(
                 common.result("seed-predict", "keras", "batch 1024", "samples/s", rates),
                 common.PREDICT_FLOPS_PER_SAMPLE)
+    if "neumf" in args.cases:
+        results += neumf(args, threads, keras)
     import json
     print(json.dumps(results))
+
+
+def neumf(args, threads, keras):
+    import numpy as np
+    from keras import layers
+    users, items, labels, pu, pi, checksum = common.neumf_data()
+    print(f"neumf data: {len(labels)} samples, checksum {checksum}", file=sys.stderr)
+    users, items = users.astype(np.int32).reshape(-1, 1), items.astype(np.int32).reshape(-1, 1)
+    pu, pi = pu.astype(np.int32).reshape(-1, 1), pi.astype(np.int32).reshape(-1, 1)
+    y = labels.reshape(-1, 1)
+    n = len(labels)
+
+    keras.utils.set_random_seed(42)
+    user = keras.Input(shape=(1,), dtype="int32", name="user")
+    item = keras.Input(shape=(1,), dtype="int32", name="item")
+
+    def embed(count, width, ids):
+        e = layers.Embedding(count, width, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.01))
+        return layers.Flatten()(e(ids))
+
+    gmf = layers.Multiply()([embed(common.NEUMF_USERS, common.NEUMF_GMF, user),
+                             embed(common.NEUMF_ITEMS, common.NEUMF_GMF, item)])
+    half = common.NEUMF_MLP[0] // 2
+    x = layers.Concatenate()([embed(common.NEUMF_USERS, half, user), embed(common.NEUMF_ITEMS, half, item)])
+    for width in common.NEUMF_MLP[1:]:
+        x = layers.Dense(width, activation="relu")(x)
+    out = layers.Dense(1, activation="sigmoid")(layers.Concatenate()([gmf, x]))
+    model = keras.Model(inputs=[user, item], outputs=out, name="neumf")
+    assert model.count_params() == common.NEUMF_PARAMETERS, \
+        f"keras NeuMF has {model.count_params()} parameters, expected {common.NEUMF_PARAMETERS}"
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="binary_crossentropy")
+
+    def fit():
+        h = model.fit([users, items], y, batch_size=common.NEUMF_BATCH, epochs=1, shuffle=True, verbose=0)
+        return h.history["loss"][-1]
+
+    def predict(u, i):
+        return model.predict([u, i], batch_size=common.NEUMF_PREDICT_BATCH, verbose=0)
+
+    results = []
+    if threads in args.threads:
+        # Check before timing (also the warm-up epoch).
+        loss = fit()
+        print(f"keras neumf: loss after the warm-up epoch {loss:.4f}", file=sys.stderr)
+        assert loss < common.NEUMF_MAX_LOSS, f"keras NeuMF did not learn in one epoch (loss {loss})"
+        rates = []
+        for _ in range(args.repeats):
+            t = time.perf_counter()
+            fit()
+            rates.append(n / (time.perf_counter() - t))
+        results.append(common.result("neumf-fit", "keras", common.NEUMF_FIT_SHAPE, "samples/s",
+                                     sorted(rates), threads))
+    if threads == 1:
+        if threads not in args.threads:
+            fit()
+        common.neumf_check_ranking(predict(users, items), labels, "keras")
+        p = predict(pu, pi)
+        assert p.shape == (common.NEUMF_PREDICT_PAIRS, 1) and bool(((p > 0) & (p < 1)).all())
+        rates = common.measure(args.repeats, float(common.NEUMF_PREDICT_PAIRS), lambda: predict(pu, pi))
+        results.append(common.result("neumf-predict", "keras", common.NEUMF_PREDICT_SHAPE, "samples/s", rates))
+    return results
 
 
 if __name__ == "__main__":

@@ -9,9 +9,17 @@ sigmoid + BCE), accuracy counted per batch; a plain training loop over shuffled 
 gathered by index (as DeepCore). fit samples/s per epoch of 32,768 samples at each batch
 size and thread count; predict samples/s at batch 1024 (inference_mode); torch.matmul
 GFLOP/s (one thread, into a preallocated output).
+
+NeuMF (He et al. 2017; GMF 8 + MLP [64, 32, 16, 8], ReLU, one output unit over both
+branches, as recs-bench's NeuralBench): nn.Embedding with dense gradients (N(0, 0.01²)),
+xavier-uniform Linear layers, BCEWithLogitsLoss, Adam(lr=1e-3, eps=1e-7), eager; the epoch
+of 495,285 pre-sampled samples (common.neumf_data, the same samples as recs-bench) in
+shuffled batches of 256 gathered by index, samples/s per epoch at each thread count;
+scoring 100,000 pairs in batches of 1024 (inference_mode, sigmoid) on one thread.
 """
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -103,8 +111,99 @@ def worker(args, threads):
             results += common.with_flops(
                 common.result("seed-predict", "torch", "batch 1024", "samples/s", rates),
                 common.PREDICT_FLOPS_PER_SAMPLE)
+    if "neumf" in args.cases:
+        results += neumf(args, threads, torch)
     import json
     print(json.dumps(results))
+
+
+def neumf(args, threads, torch):
+    nn = torch.nn
+    users_np, items_np, labels_np, pu_np, pi_np, checksum = common.neumf_data()
+    print(f"neumf data: {len(labels_np)} samples, checksum {checksum}", file=sys.stderr)
+    users, items = torch.from_numpy(users_np), torch.from_numpy(items_np)
+    labels = torch.from_numpy(labels_np)
+    pu, pi = torch.from_numpy(pu_np), torch.from_numpy(pi_np)
+    n = len(labels_np)
+
+    class NeuMF(nn.Module):
+        def __init__(self):
+            super().__init__()
+            half = common.NEUMF_MLP[0] // 2
+            self.user_gmf = nn.Embedding(common.NEUMF_USERS, common.NEUMF_GMF)
+            self.item_gmf = nn.Embedding(common.NEUMF_ITEMS, common.NEUMF_GMF)
+            self.user_mlp = nn.Embedding(common.NEUMF_USERS, half)
+            self.item_mlp = nn.Embedding(common.NEUMF_ITEMS, half)
+            layers = []
+            for a, b in zip(common.NEUMF_MLP, common.NEUMF_MLP[1:]):
+                layers += [nn.Linear(a, b), nn.ReLU()]
+            self.mlp = nn.Sequential(*layers)
+            self.out = nn.Linear(common.NEUMF_GMF + common.NEUMF_MLP[-1], 1)
+            for e in (self.user_gmf, self.item_gmf, self.user_mlp, self.item_mlp):
+                nn.init.normal_(e.weight, std=0.01)
+            for m in self.modules():
+                if isinstance(m, nn.Linear):
+                    nn.init.xavier_uniform_(m.weight)
+                    nn.init.zeros_(m.bias)
+
+        def forward(self, u, i):
+            gmf = self.user_gmf(u) * self.item_gmf(i)
+            mlp = self.mlp(torch.cat([self.user_mlp(u), self.item_mlp(i)], dim=1))
+            return self.out(torch.cat([gmf, mlp], dim=1)).squeeze(1)  # logits
+
+    torch.manual_seed(42)
+    model = NeuMF()
+    count = sum(p.numel() for p in model.parameters())
+    assert count == common.NEUMF_PARAMETERS, f"torch NeuMF has {count} parameters, expected {common.NEUMF_PARAMETERS}"
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    loss_fn = nn.BCEWithLogitsLoss()
+    batch = common.NEUMF_BATCH
+
+    def epoch():
+        model.train()
+        perm = torch.randperm(n)
+        total = torch.zeros((), dtype=torch.float64)
+        for s in range(0, n, batch):
+            idx = perm[s:s + batch]
+            loss = loss_fn(model(users[idx], items[idx]), labels[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                total += loss.detach() * len(idx)
+        return float(total) / n
+
+    def predict(u, i):
+        model.eval()
+        out = torch.empty(len(u))
+        with torch.inference_mode():
+            for s in range(0, len(u), common.NEUMF_PREDICT_BATCH):
+                e = s + common.NEUMF_PREDICT_BATCH
+                out[s:e] = torch.sigmoid(model(u[s:e], i[s:e]))
+        return out
+
+    results = []
+    if threads in args.threads:
+        # Check before timing (also the warm-up epoch).
+        loss = epoch()
+        print(f"torch neumf: loss after the warm-up epoch {loss:.4f}", file=sys.stderr)
+        assert loss < common.NEUMF_MAX_LOSS, f"torch NeuMF did not learn in one epoch (loss {loss})"
+        rates = []
+        for _ in range(args.repeats):
+            t = time.perf_counter()
+            epoch()
+            rates.append(n / (time.perf_counter() - t))
+        results.append(common.result("neumf-fit", "torch", common.NEUMF_FIT_SHAPE, "samples/s",
+                                     sorted(rates), threads))
+    if threads == 1:
+        if threads not in args.threads:
+            epoch()
+        common.neumf_check_ranking(predict(users, items).numpy(), labels_np, "torch")
+        p = predict(pu, pi)
+        assert p.shape == (common.NEUMF_PREDICT_PAIRS,) and bool(((p > 0) & (p < 1)).all())
+        rates = common.measure(args.repeats, float(common.NEUMF_PREDICT_PAIRS), lambda: predict(pu, pi))
+        results.append(common.result("neumf-predict", "torch", common.NEUMF_PREDICT_SHAPE, "samples/s", rates))
+    return results
 
 
 if __name__ == "__main__":

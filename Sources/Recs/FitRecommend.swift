@@ -29,7 +29,7 @@ struct Fit: ParsableCommand {
     var format: DataFormat
     @Option(help: "The dataset folder (e.g. the one holding u.data and u.item).")
     var data: String
-    @Option(help: "Model: popularity, itemknn, ials, ease, bpr, neumf.")
+    @Option(help: "Model: popularity, itemknn, ials, ease, bpr, neumf, multdae, twotower (uses the catalog's genres/tags).")
     var model = "ials"
     @Option(help: "Where to save the fitted recommender.")
     var output: String
@@ -85,7 +85,9 @@ struct Fit: ParsableCommand {
         case "ease": EASE(lambda: 200)
         case "bpr": BPR()
         case "neumf": NeuMF()
-        default: throw ValidationError("unknown model '\(name)'; choose popularity, itemknn, ials, ease, bpr or neumf")
+        case "multdae": MultDAE()
+        case "twotower": TwoTower.fromCatalog()
+        default: throw ValidationError("unknown model '\(name)'; choose popularity, itemknn, ials, ease, bpr, neumf, multdae or twotower")
         }
     }
 }

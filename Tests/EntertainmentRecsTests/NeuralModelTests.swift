@@ -109,3 +109,33 @@ import Testing
         }
     }
 }
+
+@Suite("Neural recommenders in the domain API") struct NeuralDomainTests {
+    /// Players 1–15 play RPGs (games 1–10), 16–30 racing games (11–20); game 99 is an RPG
+    /// in the catalog that nobody has played. TwoTower gets the catalog's tags, so RPG
+    /// players get game 99 above every racing game, and it appears in their recommendations.
+    @Test func gameRecommenderRecommendsANewCatalogGameFromItsTags() throws {
+        var items = (1...20).map { CatalogItem(id: GameID(Int64($0)), title: "Game \($0)", tags: [$0 <= 10 ? "RPG" : "Racing"]) }
+        items.append(CatalogItem(id: GameID(99), title: "Brand New Quest", tags: ["RPG"]))
+        var plays: [GamePlay] = []
+        for p in 1...30 {
+            let games = p <= 15 ? Array(1...10) : Array(11...20)
+            for g in games where (g + p) % 4 != 0 {
+                plays.append(GamePlay(player: PlayerID(Int64(p)), game: GameID(Int64(g)), hours: 5, purchased: true))
+            }
+        }
+        let recommender = GameRecommender(algorithm: TwoTower.fromCatalog(factors: 8, featureUnits: 4, epochs: 40, learningRate: 0.01),
+                                          catalog: Catalog(items))
+        try recommender.fit(plays)
+        for p in 1...15 {
+            let scores = try recommender.scores(for: PlayerID(Int64(p)), items: [GameID(99)] + (11...20).map { GameID(Int64($0)) })
+            #expect(scores[1...].allSatisfy { scores[0] > $0 }, "player \(p): new RPG \(scores[0]) vs racing \(scores[1...].max()!)")
+        }
+        let top = try recommender.recommend(for: PlayerID(2), count: 5)
+        #expect(top.contains { $0.item == GameID(99) && $0.title == "Brand New Quest" }, "\(top.map(\.item))")
+        // A classical model never sees the unplayed game.
+        let als = GameRecommender(algorithm: ImplicitALS(factors: 4, iterations: 3), catalog: Catalog(items))
+        try als.fit(plays)
+        #expect(throws: RecommenderError.self) { try als.scores(for: PlayerID(2), items: [GameID(99)]) }
+    }
+}

@@ -59,7 +59,12 @@ public final class DomainRecommender<Event: Sendable, UserID: EntityID, ItemID: 
             let (u, i) = key(e)
             return (u, i, confidence.weight(e))
         }
-        try engine.fit(triples, duplicates: .sum)
+        let catalog = self.catalog
+        try engine.fit(triples, duplicates: .sum, catalogItems: catalog.items.keys.sorted()) { id in
+            guard let item = catalog[id] else { return [] }
+            return item.tags.map { "tag:" + $0.lowercased() }
+                + item.title.lowercased().split { !$0.isLetter && !$0.isNumber }.filter { $0.count > 1 }.map { "word:" + $0 }
+        }
     }
 
     /// The `count` best items for `user` that they do not have yet, without `excluding`.

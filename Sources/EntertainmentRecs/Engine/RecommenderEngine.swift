@@ -18,8 +18,13 @@ public final class RecommenderEngine<UserID: EntityID, ItemID: EntityID>: @unche
 
     /// Trains on `(user, item, confidence)` triples; repeated pairs combine by `duplicates`.
     /// - Throws: ``RecommenderError`` for empty data or NaN, infinite or negative weights.
+    ///
+    /// With a ``FeatureAwareAlgorithm``, `itemTokens` gives each item's feature words and
+    /// `catalogItems` adds items without interactions (they get indices too, so the model
+    /// can score them from their features).
     public func fit(_ interactions: [(user: UserID, item: ItemID, weight: Float)],
-                    duplicates: DuplicatePolicy = .sum) throws {
+                    duplicates: DuplicatePolicy = .sum, catalogItems: [ItemID] = [],
+                    itemTokens: ((ItemID) -> [String])? = nil) throws {
         guard !interactions.isEmpty else { throw RecommenderError.emptyData("no interactions to fit on") }
         var users = IDMap<UserID>(), items = IDMap<ItemID>()
         var u: [Int32] = [], i: [Int32] = [], w: [Float] = []
@@ -30,9 +35,17 @@ public final class RecommenderEngine<UserID: EntityID, ItemID: EntityID>: @unche
             }
             u.append(users.insert(x.user)); i.append(items.insert(x.item)); w.append(x.weight)
         }
+        let featureAware = algorithm as? any FeatureAwareAlgorithm
+        if featureAware != nil { for id in catalogItems { _ = items.insert(id) } }
         let matrix = try InteractionMatrix(userCount: users.count, itemCount: items.count, users: u, items: i,
                                            weights: w, duplicates: duplicates)
-        try install(FittedState(users: users, items: items, matrix: matrix, model: try algorithm.fit(matrix)))
+        let model: any ScoringModel
+        if let featureAware, let itemTokens {
+            model = try featureAware.fit(matrix, itemTokens: (0..<items.count).map { itemTokens(items[Int32($0)]) })
+        } else {
+            model = try algorithm.fit(matrix)
+        }
+        try install(FittedState(users: users, items: items, matrix: matrix, model: model))
     }
 
     /// Installs an already-fitted state (used by `fit` and by loading).

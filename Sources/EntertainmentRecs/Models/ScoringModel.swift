@@ -37,6 +37,15 @@ public protocol RecommenderAlgorithm: Sendable, CustomStringConvertible {
     func fit(_ matrix: InteractionMatrix) throws -> any ScoringModel
 }
 
+/// An algorithm that also reads item side features (genres, tags, title words). The
+/// domain recommenders hand it their catalog's metadata, aligned with the dense item
+/// indices, and include catalog items nobody has interacted with yet, so they can be
+/// recommended from their features (cold start).
+public protocol FeatureAwareAlgorithm: RecommenderAlgorithm {
+    /// Trains on `matrix` with `itemTokens[i]` the feature words of item `i`.
+    func fit(_ matrix: InteractionMatrix, itemTokens: [[String]]) throws -> any ScoringModel
+}
+
 extension ScoringModel {
     /// Scores for one training user, as a new array.
     public func scores(forUser user: Int32, training: InteractionMatrix) -> [Float] {

@@ -12,7 +12,7 @@ import Foundation
 /// let features = ItemFeatures(itemCount: data.itemCount) { data.items[$0].genres }
 /// let model = try TwoTower(features: features, factors: 64).fit(matrix)
 /// ```
-public struct TwoTower: RecommenderAlgorithm {
+public struct TwoTower: FeatureAwareAlgorithm {
     public var features: ItemFeatures
     /// Width of both towers' output vectors.
     public var factors: Int
@@ -46,6 +46,24 @@ public struct TwoTower: RecommenderAlgorithm {
         self.learningRate = learningRate
         self.seed = seed
         self.verbose = verbose
+    }
+
+    /// A two-tower model whose features come from the catalog: for the domain
+    /// recommenders (`FilmRecommender(algorithm: TwoTower.fromCatalog())`), which pass
+    /// their catalog's tags and title words.
+    public static func fromCatalog(factors: Int = 64, featureUnits: Int = 64, epochs: Int = 10,
+                                   learningRate: Float = 0.002, objective: RankingObjective = .pointwise,
+                                   seed: UInt64 = 42) -> TwoTower {
+        TwoTower(features: ItemFeatures(itemCount: 0) { _ in [] }, factors: factors, featureUnits: featureUnits,
+                 epochs: epochs, learningRate: learningRate, objective: objective, seed: seed)
+    }
+
+    /// Trains with features built from `itemTokens` (the 512 most frequent tokens on at
+    /// least two items).
+    public func fit(_ matrix: InteractionMatrix, itemTokens: [[String]]) throws -> any ScoringModel {
+        var copy = self
+        copy.features = ItemFeatures(itemCount: itemTokens.count, minimumCount: 1) { itemTokens[$0] }
+        return try copy.fit(matrix)
     }
 
     public var name: String { "twotower" }

@@ -1,0 +1,152 @@
+import DeepCore
+import Foundation
+
+/// NeuMF training and scoring throughput (He et al. 2017: GMF 8 + MLP [64, 32, 16, 8],
+/// ReLU, one sigmoid unit over both branches; binary cross-entropy, Adam lr 1e-3, batch 256)
+/// on an ML-100K-sized synthetic set, with the embeddings stepped `.lazy` and `.dense`.
+///
+/// The data come from `NeuralBench.Data`, a SplitMix64 stream and integer/IEEE-exact
+/// arithmetic that `Benchmarks/peers/common.py` (`neumf_data`) repeats bit for bit, so the
+/// PyTorch and Keras peers train on the very same samples (the checksum printed by each
+/// program must agree). Samples are drawn once; only `fit` / `predict` are timed.
+enum NeuralBench {
+    static let users = 943
+    static let items = 1_682
+    static let interactions = 99_057
+    static let negatives = 4
+    static let gmf = 8
+    static let mlp = [64, 32, 16, 8]
+    static let batchSize = 256
+    static let predictPairs = 100_000
+    static let predictBatch = 1024
+    /// (943 + 1,682) · (8 + 32) embeddings + 64·32+32 + 32·16+16 + 16·8+8 + 16·1+1 dense.
+    static let parameterCount = (users + items) * (gmf + mlp[0] / 2) + (64 * 32 + 32) + (32 * 16 + 16) + (16 * 8 + 8) + (16 + 1)
+    static var samples: Int { interactions * (1 + negatives) }
+    
+    /// SplitMix64 (Steele, Lea, Flood 2014): the generator the Python peers re-implement.
+    struct SplitMix64 {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        /// Uniform in [0, 1) with 53 random bits (exact in any IEEE double arithmetic).
+        mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+        /// Uniform index below `n`: ⌊n·u⌋.
+        mutating func index(_ n: Int) -> Int { Int(Double(n) * unit()) }
+        /// Index below `n` skewed to small indices: ⌊n·u^1.5⌋ (P(index < k) = (k/n)^⅔;
+        /// index 0 gets ≈ 0.7 % of draws, as ML-100K's most rated film ≈ 0.6 %).
+        mutating func skewedIndex(_ n: Int) -> Int { let u = unit(); return Int(Double(n) * u * u.squareRoot()) }
+    }
+
+    /// The pre-sampled training epoch and the scoring pairs, ids as floats (DeepCore's inputs).
+    struct Data {
+        var users: [Float] = [], items: [Float] = [], labels: [Float] = []
+        var predictUsers: [Float] = [], predictItems: [Float] = []
+        /// Σ_k ((user·items + item)·2 + label)·(k mod 1000 + 1): the peers print the same.
+        var checksum: Int64 = 0
+
+        init() {
+            // Positives: distinct (user, item) pairs, users uniform, items ⌊n·u^1.5⌋.
+            var rng = SplitMix64(state: 2017)
+            var seen = Set<Int>()
+            seen.reserveCapacity(interactions)
+            var positives: [(Int, Int)] = []
+            positives.reserveCapacity(interactions)
+            while positives.count < interactions {
+                let u = rng.index(NeuralBench.users), i = rng.skewedIndex(NeuralBench.items)
+                if seen.insert(u * NeuralBench.items + i).inserted { positives.append((u, i)) }
+            }
+            // Each positive, then `negatives` uniform items the user has not interacted with.
+            let n = samples
+            users.reserveCapacity(n); items.reserveCapacity(n); labels.reserveCapacity(n)
+            for (u, i) in positives {
+                users.append(Float(u)); items.append(Float(i)); labels.append(1)
+                for _ in 0..<negatives {
+                    var j = rng.index(NeuralBench.items)
+                    while seen.contains(u * NeuralBench.items + j) { j = rng.index(NeuralBench.items) }
+                    users.append(Float(u)); items.append(Float(j)); labels.append(0)
+                }
+            }
+            var scoring = SplitMix64(state: 7)
+            for _ in 0..<predictPairs {
+                predictUsers.append(Float(scoring.index(NeuralBench.users)))
+                predictItems.append(Float(scoring.index(NeuralBench.items)))
+            }
+            for k in 0..<n {
+                let key = (Int64(users[k]) * Int64(NeuralBench.items) + Int64(items[k])) * 2 + Int64(labels[k])
+                checksum &+= key * Int64(k % 1000 + 1)
+            }
+        }
+    }
+
+    /// The graph `NeuMFNetwork` (EntertainmentRecs) builds, through DeepCore's public API.
+    static func makeModel(update: EmbeddingUpdate, seed: UInt64 = 42) throws -> Model {
+        let user = Input(shape: [1], name: "user"), item = Input(shape: [1], name: "item")
+        let initial = Initializer.normal(standardDeviation: 0.01)
+        let ug = Embedding(inputDim: users, outputDim: gmf, initializer: initial, update: update)
+        let ig = Embedding(inputDim: items, outputDim: gmf, initializer: initial, update: update)
+        let gmfBranch = Multiply()([ug(user), ig(item)])
+        let um = Embedding(inputDim: users, outputDim: mlp[0] / 2, initializer: initial, update: update)
+        let im = Embedding(inputDim: items, outputDim: mlp[0] / 2, initializer: initial, update: update)
+        var x = Concatenate()([um(user), im(item)])
+        for width in mlp.dropFirst() { x = Dense(units: width, activation: .relu)(x) }
+        let output = Dense(units: 1, activation: .sigmoid, kernelInitializer: .glorotUniform)
+        let model = try Model(inputs: [user, item], outputs: output(Concatenate()([gmfBranch, x])),
+                              name: "neumf", seed: seed)
+        model.compile(optimizer: Adam(learningRate: 0.001), loss: .binaryCrossentropy)
+        return model
+    }
+
+    static func run(repeats: Int) throws -> [BenchResult] {
+        let start = ContinuousClock.now
+        let data = Data()
+        print("neumf data: \(samples) samples (\(interactions) positives × (1 + \(negatives))), "
+              + "\(predictPairs) scoring pairs, checksum \(data.checksum), sampled in "
+              + String(format: "%.2f s", seconds(ContinuousClock.now - start)) + " (not timed)")
+        let x = [Tensor(shape: [samples], scalars: data.users), Tensor(shape: [samples], scalars: data.items)]
+        let y = Tensor(shape: [samples, 1], scalars: data.labels)
+        let scoring = [Tensor(shape: [predictPairs], scalars: data.predictUsers),
+                       Tensor(shape: [predictPairs], scalars: data.predictItems)]
+        var out: [BenchResult] = []
+        var trained: Model?
+        for (label, update) in [("lazy", EmbeddingUpdate.lazy), ("dense", .dense)] {
+            let model = try makeModel(update: update)
+            precondition(model.parameterCount == parameterCount,
+                         "NeuMF has \(model.parameterCount) parameters, expected \(parameterCount)")
+            // Check before timing (also the warm-up epoch): one epoch must beat the best
+            // constant predictor (BCE of a 1:4 label mix = 0.500) and rank positives higher.
+            let loss = try model.fit(x, y, epochs: 1, batchSize: batchSize, verbose: .silent)["loss"].last ?? .nan
+            precondition(loss < 0.49, "NeuMF (\(label)) did not learn in one epoch: loss \(loss)")
+            var rates: [Double] = []
+            for _ in 0..<repeats {
+                let t = ContinuousClock.now
+                try model.fit(x, y, epochs: 1, batchSize: batchSize, verbose: .silent)
+                rates.append(Double(samples) / seconds(ContinuousClock.now - t))
+            }
+            rates.sort()
+            print("neumf-fit \(label): loss after the warm-up epoch \(String(format: "%.4f", loss))")
+            out.append(result("neumf-fit", label, "batch \(batchSize) \(samples)", "samples/s", rates))
+            trained = model
+        }
+        // Scoring: the model trained last (dense, 1 + repeats epochs).
+        let model = trained!
+        let p = try model.predict(scoring, batchSize: predictBatch)
+        precondition(p.shape == [predictPairs, 1] && p.scalars.allSatisfy { $0 > 0 && $0 < 1 },
+                     "NeuMF predict: bad output")
+        let check = try model.predict(x, batchSize: predictBatch).scalars
+        var pos = 0.0, neg = 0.0
+        for k in 0..<samples { if data.labels[k] > 0 { pos += Double(check[k]) } else { neg += Double(check[k]) } }
+        pos /= Double(interactions); neg /= Double(samples - interactions)
+        precondition(pos > neg + 0.05, "NeuMF predict does not rank positives higher (\(pos) vs \(neg))")
+        let rates = try measure(repeats: repeats, work: Double(predictPairs)) {
+            blackHole(try model.predict(scoring, batchSize: predictBatch))
+        }
+        out.append(result("neumf-predict", "\(KernelISA.active)", "batch \(predictBatch) \(predictPairs)",
+                          "samples/s", rates))
+        return out
+    }
+}
