@@ -82,6 +82,13 @@ enum ModelGrid {
         case "ease": EASE(lambda: 200)
         case "bpr": BPR(factors: 64, learningRate: 0.05, regularization: 0.01, iterations: 100)
         case "neumf": NeuMF(verbose: verbose)
+        // Variants, for comparisons (not in `all`).
+        case "neumf-lazy": NeuMF(embeddingUpdate: .lazy, verbose: verbose)
+        case "neumf-pretrain": NeuMF(pretrain: true, verbose: verbose)
+        case "neumf-bpr": NeuMF(objective: .bpr, verbose: verbose)
+        case "twotower-bpr": TwoTower(features: itemFeatures(dataset), objective: .bpr, verbose: verbose)
+        case "twotower-softmax": TwoTower(features: itemFeatures(dataset), epochs: 20, batchSize: 512,
+                                          objective: .inBatchSoftmax(temperature: 0.1), verbose: verbose)
         case "twotower": TwoTower(features: itemFeatures(dataset), verbose: verbose)
         case "multdae": MultDAE(verbose: verbose)
         case "rerank": MLPReranker(base: EASE(lambda: 200), features: rerankFeatures(dataset), verbose: verbose)

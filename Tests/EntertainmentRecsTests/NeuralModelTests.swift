@@ -22,7 +22,7 @@ import Testing
 
     @Test func foldInRanksTheGroupFirst() throws {
         let (m, _) = checkerboard()
-        for algorithm in [NeuMF(gmfFactors: 4, mlpLayers: [8, 8], epochs: 60, batchSize: 64, learningRate: 0.01) as any RecommenderAlgorithm,
+        for algorithm in [NeuMF(gmfFactors: 4, mlpLayers: [8, 8], epochs: 60, batchSize: 64, learningRate: 0.01, embeddingUpdate: .lazy) as any RecommenderAlgorithm,
                           MultDAE(hidden: 16, dropout: 0.2, epochs: 200, batchSize: 8, learningRate: 0.01),
                           TwoTower(features: ItemFeatures(itemCount: 20) { ["group\($0 / 10)"] }, factors: 4, featureUnits: 4,
                                    epochs: 40, batchSize: 64, learningRate: 0.01)] {

@@ -26,7 +26,8 @@ public struct NeuMF: RecommenderAlgorithm {
     public var epochs: Int
     public var batchSize: Int
     public var learningRate: Float
-    /// Dense Adam over whole embedding tables (as Keras/PyTorch) or lazy (touched rows).
+    /// Dense Adam over whole embedding tables (the default, as Keras/PyTorch; better here:
+    /// see Docs/Evaluation.md) or lazy (touched rows only: faster on large catalogs).
     public var embeddingUpdate: EmbeddingUpdate
     /// Train GMF and MLP alone first and start NeuMF from them.
     public var pretrain: Bool
@@ -38,7 +39,7 @@ public struct NeuMF: RecommenderAlgorithm {
 
     public init(gmfFactors: Int = 8, mlpLayers: [Int] = [64, 32, 16, 8], negatives: Int = 4,
                 negativeDistribution: NegativeSampler.Distribution = .uniform, epochs: Int = 10,
-                batchSize: Int = 256, learningRate: Float = 0.001, embeddingUpdate: EmbeddingUpdate = .lazy,
+                batchSize: Int = 256, learningRate: Float = 0.001, embeddingUpdate: EmbeddingUpdate = .dense,
                 pretrain: Bool = false, objective: RankingObjective = .pointwise, seed: UInt64 = 42,
                 verbose: Bool = false) {
         self.objective = objective
