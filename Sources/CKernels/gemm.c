@@ -271,18 +271,22 @@ static void gemm_native(const ck_sgemm_variant *v, int simd_pack, int ta, int tb
 /* ------------------------------------------------------------------ routing */
 
 /*
- * CK_ISA_AUTO: our best SIMD kernel for every shape, OpenBLAS only when we have no SIMD
- * kernel (scalar-only CPUs, arm64 until NEON lands). Measured single-threaded on Zen
- * (AVX2): ours is ≥ 1.3× OpenBLAS on the training shapes (m·n·k ≤ 4M: OpenBLAS pays
- * fixed per-call costs) and 0.95–1.03× at 1024³–2048³, i.e. within noise, so no size
- * threshold earns its keep yet; add one here if a CPU shows OpenBLAS clearly ahead.
+ * CK_ISA_AUTO, per shape. Measured single-threaded on this Zen AVX2 machine (recs-bench
+ * gemm, one run, ratios to OpenBLAS): our kernel is ≥ 1.0× on the training shapes
+ * (32/256×128×64, 256×64×128: OpenBLAS pays fixed per-call costs), 0.95–1.03× at
+ * 1024³–2048³ (noise), 0.97–0.98× for a single row (1×1682×64), but only 0.37–0.46× for a
+ * single column (1682×1×8, 4096×1×64, 17617×1×32: matrix-vector products, where OpenBLAS
+ * switches to its GEMV kernels and our packing of a 1-wide panel is pure overhead; NeuMF's
+ * and two-tower's scorers issue exactly these). So: OpenBLAS for n = 1 (with m ≥ 16, where
+ * the call cost is repaid), our best SIMD kernel otherwise, and OpenBLAS everywhere when
+ * we have no SIMD kernel (scalar-only CPUs, arm64 until NEON lands).
  */
-static ck_isa auto_isa(size_t m, size_t n, size_t k) {
-    (void)m;
-    (void)n;
+ck_isa ck_auto_isa(size_t m, size_t n, size_t k) {
     (void)k;
     const ck_isa native = ck_native_isa();
-    return native == CK_ISA_SCALAR ? CK_ISA_BLAS : native;
+    if (native == CK_ISA_SCALAR) return CK_ISA_BLAS;
+    if (n == 1 && m >= 16) return CK_ISA_BLAS;
+    return native;
 }
 
 static int fits_int(size_t x) { return x <= (size_t)INT_MAX; }
@@ -297,7 +301,7 @@ int ck_sgemm_isa(ck_isa isa, ck_trans trans_a, ck_trans trans_b, size_t m, size_
         return 1;
     }
     const int ta = trans_a == CK_TRANS, tb = trans_b == CK_TRANS;
-    if (isa == CK_ISA_AUTO) isa = auto_isa(m, n, k);
+    if (isa == CK_ISA_AUTO) isa = ck_auto_isa(m, n, k);
     if (isa == CK_ISA_BLAS) {
         if (fits_int(m) && fits_int(n) && fits_int(k) && fits_int(lda) && fits_int(ldb) &&
             fits_int(ldc)) {

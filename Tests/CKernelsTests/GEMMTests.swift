@@ -95,10 +95,22 @@ func runGemm(_ s: GEMMShape, isa: ck_isa, seed: UInt64 = 1) -> (got: [Float], re
         #expect(ck_set_active_isa(before) == 1)
     }
 
-    @Test func automaticChoiceWorksOnSmallAndLargeShapes() {
-        // The automatic rule picks our kernel for small shapes and may pick OpenBLAS for
-        // large ones; both sides must give the reference result.
-        for s in [GEMMShape(m: 32, n: 128, k: 64), GEMMShape(m: 256, n: 300, k: 520, tb: true)] {
+    /// The automatic rule per shape, both ways: matrix-vector products (n = 1) go to
+    /// OpenBLAS, everything else to our best native kernel (OpenBLAS everywhere on a CPU
+    /// without SIMD kernels); and each side gives the reference result through CK_ISA_AUTO.
+    @Test func automaticChoiceIsPerShapeAndCorrectBothWays() {
+        let native = ck_native_isa()
+        let ours: [GEMMShape] = [GEMMShape(m: 32, n: 128, k: 64), GEMMShape(m: 256, n: 300, k: 520, tb: true),
+                                 GEMMShape(m: 1, n: 1682, k: 64), GEMMShape(m: 8, n: 1, k: 16)]
+        let blas: [GEMMShape] = [GEMMShape(m: 1682, n: 1, k: 8), GEMMShape(m: 300, n: 1, k: 70, ta: true)]
+        for s in ours {
+            let chosen = ck_auto_isa(s.m, s.n, s.k)
+            #expect(chosen == (native == CK_ISA_SCALAR ? CK_ISA_BLAS : native), "\(s.testDescription) → \(String(cString: ck_isa_name(chosen)))")
+            let (got, ref) = runGemm(s, isa: CK_ISA_AUTO)
+            expectClose(got, ref, "auto \(s.testDescription)")
+        }
+        for s in blas {
+            #expect(ck_auto_isa(s.m, s.n, s.k) == CK_ISA_BLAS, "\(s.testDescription)")
             let (got, ref) = runGemm(s, isa: CK_ISA_AUTO)
             expectClose(got, ref, "auto \(s.testDescription)")
         }

@@ -42,6 +42,9 @@ int ck_isa_available(ck_isa isa);
 /// A short static name: "scalar", "avx2", "avx512", "neon", "openblas", "auto".
 const char *ck_isa_name(ck_isa isa);
 
+/// The variant CK_ISA_AUTO runs for an m×n×k product (never CK_ISA_AUTO itself).
+ck_isa ck_auto_isa(size_t m, size_t n, size_t k);
+
 /* -------------------------------------------------------------------- GEMM */
 
 /// Whether an operand is used as stored or transposed.
@@ -209,6 +212,26 @@ void ck_mul_backward(const float *a, const float *b, const float *dy, float *da,
 /// Inverts the symmetric positive definite n×n matrix `a` in place (both triangles
 /// written) by Cholesky (LAPACKE spotrf + spotri). Returns 0 or the LAPACK info.
 int ck_spd_inverse(float *a, size_t n);
+
+/// y[i] += x[i] for n floats (y and x do not overlap). Sums the gradient arenas of a
+/// data-parallel training step; each addition is one IEEE float rounding, so the result
+/// equals Float(Double(y) + Double(x)) exactly.
+void ck_add(float *y, const float *x, size_t n);
+
+/// Counters for coordinating threads (data-parallel training steps), atomic on plain
+/// 8-byte-aligned int64_t: add (returns the new value) and exchange (returns the old one)
+/// are sequentially consistent, load acquires, store releases (so writes before an add,
+/// exchange or store are visible to a thread whose load or add sees its result).
+/// `ck_counter_wait` returns once `*counter >= target`: it spins briefly, then yields the
+/// core between checks. Only wait for work another running thread has already claimed.
+/// `ck_counter_spin_while` spins while `*counter == value`, for at most about `max_ns`
+/// nanoseconds, and returns the last value read (still `value` on timeout).
+int64_t ck_counter_add(int64_t *counter, int64_t delta);
+int64_t ck_counter_exchange(int64_t *counter, int64_t value);
+int64_t ck_counter_load(const int64_t *counter);
+void ck_counter_store(int64_t *counter, int64_t value);
+void ck_counter_wait(const int64_t *counter, int64_t target);
+int64_t ck_counter_spin_while(const int64_t *counter, int64_t value, uint64_t max_ns);
 
 #ifdef __cplusplus
 }
