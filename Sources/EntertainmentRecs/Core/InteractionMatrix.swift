@@ -62,7 +62,12 @@ public struct InteractionMatrix: Sendable, Equatable {
                 if items[i] == last {
                     let j = outWeights.count - 1
                     switch duplicates {
-                    case .sum: outWeights[j] += weights[i]
+                    case .sum:
+                        outWeights[j] += weights[i]
+                        guard outWeights[j].isFinite else {
+                            throw RecommenderError.invalidWeight(
+                                context: "repeated interactions of user index \(u), item index \(items[i]) sum past Float's range", value: .infinity)
+                        }
                     case .max: outWeights[j] = Swift.max(outWeights[j], weights[i])
                     case .last: outWeights[j] = weights[i]
                     }

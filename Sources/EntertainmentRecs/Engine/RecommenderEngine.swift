@@ -12,8 +12,25 @@ public final class RecommenderEngine<UserID: EntityID, ItemID: EntityID>: @unche
     private let lock = NSLock()
     private var state: FittedState<UserID, ItemID>?
 
-    public init(algorithm: any RecommenderAlgorithm) {
+    /// The most memory a batch request may need (results plus score buffers), checked
+    /// before anything is allocated; half of physical memory unless given.
+    public let memoryLimit: Int
+
+    public init(algorithm: any RecommenderAlgorithm, memoryLimit: Int? = nil) {
         self.algorithm = algorithm
+        self.memoryLimit = memoryLimit ?? Int(ProcessInfo.processInfo.physicalMemory / 2)
+    }
+
+    /// Bytes a batch of `users` top-`count` requests needs: the selected ids and scores,
+    /// the `Recommendation` values returned, and one block of scores per thread.
+    public static func batchMemoryNeeded(users: Int, count: Int, items: Int, threads: Int, block: Int = 128) -> Int {
+        let k = min(count, items)
+        let perResult = 8 + MemoryLayout<Recommendation<ItemID>>.stride
+        let (a, o1) = users.multipliedReportingOverflow(by: k)
+        let (b, o2) = a.multipliedReportingOverflow(by: perResult)
+        let (c, o3) = (min(block, max(users, 1)) * max(threads, 1)).multipliedReportingOverflow(by: items * 4)
+        let (total, o4) = b.addingReportingOverflow(c)
+        return o1 || o2 || o3 || o4 ? Int.max : total
     }
 
     /// Trains on `(user, item, confidence)` triples; repeated pairs combine by `duplicates`.
@@ -102,6 +119,11 @@ public final class RecommenderEngine<UserID: EntityID, ItemID: EntityID>: @unche
         }
         var server = TopKServer(model: s.model, training: s.matrix)
         if let threads { server.threads = max(1, threads) }
+        let needed = Self.batchMemoryNeeded(users: known.count, count: count, items: s.matrix.itemCount,
+                                            threads: server.threads, block: server.blockSize)
+        guard needed <= memoryLimit else {
+            throw RecommenderError.tooLarge("top-\(count) for \(known.count) users over \(s.matrix.itemCount) items needs \(needed == .max ? "over 2^63" : "\(needed)") bytes; the limit is \(memoryLimit) bytes (ask in smaller batches or for fewer items)")
+        }
         let top = server.topK(users: known, count: count, excludingSeen: excludingSeen)
         for (r, u) in known.enumerated() {
             result[s.users[u]] = top[r].map { Recommendation(item: s.items[$0.item], score: $0.score) }

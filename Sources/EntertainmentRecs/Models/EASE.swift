@@ -26,7 +26,11 @@ public struct EASE: RecommenderAlgorithm {
     public var description: String { "ease(lambda: \(lambda), binary: \(binary))" }
 
     /// Bytes the fit needs for `items` items (the dense n×n float matrix).
-    public static func memoryNeeded(items: Int) -> Int { items * items * MemoryLayout<Float>.size }
+    public static func memoryNeeded(items: Int) -> Int {
+        let (nn, o1) = items.multipliedReportingOverflow(by: items)
+        let (bytes, o2) = nn.multipliedReportingOverflow(by: MemoryLayout<Float>.size)
+        return o1 || o2 ? Int.max : bytes
+    }
 
     public func fit(_ matrix: InteractionMatrix) throws -> any ScoringModel {
         guard lambda > 0, lambda.isFinite else { throw RecommenderError.invalidArgument("lambda must be > 0, got \(lambda)") }

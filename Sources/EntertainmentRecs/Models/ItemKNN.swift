@@ -1,3 +1,4 @@
+import Foundation
 /// Item-based nearest neighbours with cosine similarity: each item keeps its `neighbors`
 /// most similar items, sim(i, j) = Σ_u w_ui·w_uj / (‖w_i‖·‖w_j‖ + shrinkage), and a user's
 /// score for j is Σ_{i in history} w_ui · sim(i, j) over the kept neighbours (as
@@ -16,8 +17,13 @@ public struct ItemKNN: RecommenderAlgorithm {
     /// Keep, for each item to be scored, its nearest neighbours among the user's items
     /// (classic item-based CF) instead of, for each item the user has, its neighbours.
     public var prunesPerTarget: Bool
+    /// Bytes the neighbour table (items × k × 8) may take, checked before allocating;
+    /// `nil`: half of physical memory.
+    public var memoryLimit: Int?
 
-    public init(neighbors: Int = 200, shrinkage: Float = 0, binary: Bool = true, prunesPerTarget: Bool = true) {
+    public init(neighbors: Int = 200, shrinkage: Float = 0, binary: Bool = true, prunesPerTarget: Bool = true,
+                memoryLimit: Int? = nil) {
+        self.memoryLimit = memoryLimit
         self.neighbors = neighbors
         self.shrinkage = shrinkage
         self.binary = binary
@@ -36,6 +42,11 @@ public struct ItemKNN: RecommenderAlgorithm {
         let n = x.itemCount
         let norms = (0..<n).map { byItem.weights(ofUser: $0).reduce(0) { $0 + $1 * $1 }.squareRoot() }
         let k = min(neighbors, max(n - 1, 1))
+        let (cells, overflow) = n.multipliedReportingOverflow(by: k)
+        let limit = memoryLimit ?? Int(ProcessInfo.processInfo.physicalMemory / 2)
+        guard !overflow, cells <= limit / 8 else {
+            throw RecommenderError.tooLarge("item-kNN with \(k) neighbours for \(n) items needs \(overflow ? "over 2^63" : "\(cells * 8)") bytes for its neighbour table; the limit is \(limit) bytes")
+        }
         // Rows of the neighbour table are computed independently, in parallel.
         let ids = UnsafeMutablePointer<Int32>.allocate(capacity: n * k)
         let sims = UnsafeMutablePointer<Float>.allocate(capacity: n * k)
