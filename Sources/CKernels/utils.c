@@ -1,9 +1,12 @@
 /*
- * Small memory kernels: a finiteness check (for NaN guards in training) and row gathers
- * (for shuffled mini-batches).
+ * Small memory kernels: a finiteness check (for NaN guards in training), row gathers
+ * (for shuffled mini-batches), an elementwise sum (for summing per-thread gradient arenas)
+ * and the counters that coordinate a data-parallel training step.
  */
 #include "ckernels.h"
 #include "ck_vector.h"
+#include <sched.h>
+#include <time.h>
 #include <string.h>
 
 CK_CLONES
@@ -21,4 +24,66 @@ void ck_gather_rows(float *restrict dst, const float *restrict src, const int64_
                     size_t rows, size_t cols) {
     for (size_t r = 0; r < rows; r++)
         memcpy(dst + r * cols, src + (size_t)index[r] * cols, cols * sizeof(float));
+}
+
+CK_CLONES
+void ck_add(float *restrict y, const float *restrict x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] += x[i];
+}
+
+/* Step coordination for data-parallel training: GCC/clang atomic builtins on plain
+ * int64_t (so Swift can hold the counters in ordinary memory). */
+int64_t ck_counter_add(int64_t *counter, int64_t delta) {
+    return __atomic_add_fetch(counter, delta, __ATOMIC_SEQ_CST);
+}
+
+int64_t ck_counter_exchange(int64_t *counter, int64_t value) {
+    return __atomic_exchange_n(counter, value, __ATOMIC_SEQ_CST);
+}
+
+int64_t ck_counter_load(const int64_t *counter) {
+    return __atomic_load_n(counter, __ATOMIC_ACQUIRE);
+}
+
+void ck_counter_store(int64_t *counter, int64_t value) {
+    __atomic_store_n(counter, value, __ATOMIC_RELEASE);
+}
+
+static inline void ck_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+void ck_counter_wait(const int64_t *counter, int64_t target) {
+    /* A short spin covers the usual case (the other thread is a few µs behind); then
+     * yield the core, so a waiting thread does not starve the one it waits for (or other
+     * processes) on a loaded machine. */
+    for (int spin = 0; spin < 4000; spin++) {
+        if (__atomic_load_n(counter, __ATOMIC_ACQUIRE) >= target) return;
+        ck_cpu_relax();
+    }
+    while (__atomic_load_n(counter, __ATOMIC_ACQUIRE) < target) sched_yield();
+}
+
+static uint64_t ck_now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+int64_t ck_counter_spin_while(const int64_t *counter, int64_t value, uint64_t max_ns) {
+    uint64_t deadline = 0;
+    for (unsigned spin = 0;; spin++) {
+        int64_t now = __atomic_load_n(counter, __ATOMIC_ACQUIRE);
+        if (now != value) return now;
+        if ((spin & 63) == 0) {
+            uint64_t t = ck_now_ns();
+            if (deadline == 0) deadline = t + max_ns;
+            else if (t >= deadline) return now;
+        }
+        ck_cpu_relax();
+    }
 }

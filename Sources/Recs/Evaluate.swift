@@ -10,7 +10,7 @@ struct Evaluate: ParsableCommand {
 
     @Option(help: "A benchmark folder (train.tsv, test.tsv, test.negative, items.tsv, valid/).")
     var benchmark: String
-    @Option(help: "Models: popularity, itemknn, ials, ease, bpr, neumf, or all (comma-separated).")
+    @Option(help: "Models: \(ModelGrid.names.joined(separator: ", ")), or all (comma-separated).")
     var model = "all"
     @Flag(help: "Tune each model's hyperparameters on valid/ (grid search), then report test.")
     var tune = false
@@ -55,22 +55,14 @@ struct Evaluate: ParsableCommand {
 enum ModelGrid {
     static let names = ["popularity", "itemknn", "ials", "ease", "bpr", "neumf", "twotower", "multdae", "rerank"]
 
-    /// Side features from `items.tsv`: genres where the dataset has them (ml-100k) and the
-    /// words of the titles (game titles, artist names).
+    /// Side features from `items.tsv` (two-tower, reranker): genres where the dataset has
+    /// them (ml-100k) and the words of the titles (game titles, artist names), the 512
+    /// most frequent of those on at least two items.
     static func itemFeatures(_ data: BenchmarkDataset) -> ItemFeatures {
         ItemFeatures(itemCount: data.itemCount) { i in
             let item = data.items[i]
             let words = item.name.lowercased().split { !$0.isLetter && !$0.isNumber }.filter { $0.count > 1 }.map { "w:" + $0 }
             return item.genres.map { "g:" + $0 } + words
-        }
-    }
-
-    /// The reranker's features: `items.tsv` genres (ml-100k) plus the title words of
-    /// ``ItemFeatures/titleWords(of:maximumVocabulary:)`` (its 512 most frequent).
-    static func rerankFeatures(_ data: BenchmarkDataset) -> ItemFeatures {
-        let words = ItemFeatures.titleWords(of: data.items.map(\.name))
-        return ItemFeatures(itemCount: data.itemCount, maximumVocabulary: 1024) { i in
-            data.items[i].genres.map { "genre:" + $0 } + words.features(ofItem: i).map { "word:" + words.vocabulary[Int($0)] }
         }
     }
 
@@ -91,7 +83,8 @@ enum ModelGrid {
                                           objective: .inBatchSoftmax(temperature: 0.1), verbose: verbose)
         case "twotower": TwoTower(features: itemFeatures(dataset), verbose: verbose)
         case "multdae": MultDAE(verbose: verbose)
-        case "rerank": MLPReranker(base: EASE(lambda: 200), features: rerankFeatures(dataset), verbose: verbose)
+        case "rerank": MLPReranker(base: EASE(lambda: 200), features: itemFeatures(dataset), verbose: verbose)
+        case _ where name.hasPrefix("rerank:"): try tempRerank(name, dataset, verbose) // TEMP-HELPERG
         default: throw ValidationError("unknown model '\(name)'; choose from \(names.joined(separator: ", "))")
         }
     }
@@ -141,9 +134,29 @@ enum ModelGrid {
                 [Float(0.001), 0.003].map { TwoTower(features: features, epochs: epochs, learningRate: $0, verbose: verbose) }
             }
         case "rerank":
-            let features = rerankFeatures(dataset)
+            let features = itemFeatures(dataset)
             return [20, 50, 100].map { MLPReranker(base: EASE(lambda: 200), features: features, candidates: $0, verbose: verbose) }
         default: throw ValidationError("unknown model '\(name)'; choose from \(names.joined(separator: ", "))")
         }
     }
+}
+
+// TEMP-HELPERG: experiment variants "rerank:key=value;key=value".
+func tempRerank(_ name: String, _ dataset: BenchmarkDataset, _ verbose: Bool) throws -> any RecommenderAlgorithm {
+    var r = MLPReranker(base: EASE(lambda: 200), features: ModelGrid.itemFeatures(dataset), verbose: verbose)
+    for pair in name.dropFirst("rerank:".count).split(separator: ";") {
+        let kv = pair.split(separator: "="), key = String(kv[0]), value = String(kv[1])
+        switch key {
+        case "c": r.candidates = Int(value)!
+        case "f": r.folds = Int(value)!
+        case "n": r.negatives = Int(value)!
+        case "e": r.epochs = Int(value)!
+        case "lr": r.learningRate = Float(value)!
+        case "b": r.batchSize = Int(value)!
+        case "s": r.seed = UInt64(value)!
+        case "nofeat": r.features = ItemFeatures(itemCount: dataset.itemCount) { _ in [] }
+        default: throw ValidationError("bad key \(key)")
+        }
+    }
+    return r
 }

@@ -31,6 +31,30 @@ func rerankGenreWorld() throws -> (split: BenchmarkSplit, features: ItemFeatures
     return (BenchmarkSplit(train: train, test: test, negatives: negatives), features)
 }
 
+/// A neighbourhood world where features say nothing: 60 items on a circle, every one with
+/// the same single tag; each of 240 users holds 7 consecutive items (cyclically, from a
+/// seeded start), the middle one held out. The items next to a user's history predict the
+/// held-out one, which a co-occurrence base (EASE) sees and features cannot.
+func rerankNeighbourWorld() throws -> (split: BenchmarkSplit, features: ItemFeatures) {
+    let items = 60, users = 240
+    var rng = SeededGenerator(seed: 7)
+    var u: [Int32] = [], i: [Int32] = [], test: [(user: Int32, item: Int32)] = []
+    for user in 0..<users {
+        let start = rng.nextIndex(below: items)
+        for s in 0..<7 {
+            let item = Int32((start + s) % items)
+            if s == 3 { test.append((Int32(user), item)) } else { u.append(Int32(user)); i.append(item) }
+        }
+    }
+    let train = try InteractionMatrix(userCount: users, itemCount: items, users: u, items: i,
+                                      weights: Array(repeating: 1, count: u.count))
+    let negatives = test.map { pair in
+        (0..<Int32(items)).filter { $0 != pair.item && !train.contains(user: Int(pair.user), item: $0) }.prefix(20).map { $0 }
+    }
+    let features = ItemFeatures(itemCount: items) { _ in ["same"] }
+    return (BenchmarkSplit(train: train, test: test, negatives: negatives), features)
+}
+
 /// An algorithm whose model cannot be saved (a fixed score row per user).
 struct FixedScores: RecommenderAlgorithm {
     var name: String { "fixed" }
@@ -65,9 +89,52 @@ struct FixedScores: RecommenderAlgorithm {
         #expect(reranked.fullNDCG > popularity.fullNDCG + 0.3, "NDCG \(reranked.fullNDCG) vs \(popularity.fullNDCG)")
     }
 
+    /// The base evidence is an input: where the features carry no information, the
+    /// reranker keeps the base model's quality (the earlier design, features only, fell to
+    /// popularity order here).
+    @Test func keepsTheBaseWhenFeaturesSayNothing() throws {
+        let (split, features) = try rerankNeighbourWorld()
+        let evaluator = Evaluator(threadCount: 1)
+        let base = try evaluator.evaluate(try EASE(lambda: 10).fit(split.train), on: split)
+        let popularity = try evaluator.evaluate(try Popularity().fit(split.train), on: split)
+        let algorithm = MLPReranker(base: EASE(lambda: 10), features: features, candidates: 20, epochs: 4, learningRate: 0.005)
+        let reranked = try evaluator.evaluate(try algorithm.fit(split.train), on: split)
+        #expect(base.fullHitRate >= 0.6 && popularity.fullHitRate < 0.4, "EASE \(base.fullHitRate), popularity \(popularity.fullHitRate)")
+        #expect(reranked.fullNDCG >= base.fullNDCG - 0.03, "NDCG \(reranked.fullNDCG) vs EASE \(base.fullNDCG)")
+        #expect(reranked.fullHitRate >= base.fullHitRate - 0.03, "HR@10 \(reranked.fullHitRate) vs EASE \(base.fullHitRate)")
+    }
+
+    /// The training lists come from held-out folds: in each list exactly one item is in
+    /// the user's training row (the held-out one, labelled 1), the others are items the
+    /// user never had, in base order; each fold holds out a different item per user.
+    @Test func trainsOnHeldOutLists() throws {
+        let (split, features) = try rerankGenreWorld()
+        let m = split.train
+        let algorithm = MLPReranker(base: Popularity(), features: features, candidates: 40, folds: 3)
+        let data = try algorithm.trainingData(m)
+        #expect(data.groupCount >= m.userCount && data.groupCount <= 3 * m.userCount, "\(data.groupCount) lists")
+        var positives: [Int32: Set<Int32>] = [:]
+        for g in 0..<data.groupCount {
+            let rows = data.groupRows[g]..<data.groupRows[g + 1], user = Int(data.users[g])
+            #expect(rows.count == 40)
+            let held = rows.filter { m.contains(user: user, item: data.items[$0]) }
+            #expect(held.count == 1 && held.allSatisfy { data.labels[$0] == 1 }, "list \(g)")
+            #expect(rows.filter { data.labels[$0] == 1 }.count == 1)
+            #expect(Set(rows.map { data.items[$0] }).count == rows.count)
+            for (c, r) in rows.enumerated() {
+                #expect(data.reciprocalRank[r] == 1 / Float(1 + c))
+                if c > 0 { #expect(data.z[r] <= data.z[r - 1]) }
+            }
+            let item = data.items[held[0]]
+            #expect(positives[Int32(user), default: []].insert(item).inserted, "user \(user) holds out \(item) twice")
+        }
+        let again = try algorithm.trainingData(m)
+        #expect(again.items == data.items && again.labels == data.labels && again.z == data.z)
+    }
+
     /// Exactly the best `candidates` unseen items by base score are lifted above every
-    /// other item; everything else keeps the base score; fold-in from the same history
-    /// gives the same scores.
+    /// other item, each to its own value; everything else keeps the base score; fold-in
+    /// from the same history gives the same scores.
     @Test func liftsOnlyTheCandidates() throws {
         let (split, features) = try rerankGenreWorld()
         let m = split.train
@@ -79,9 +146,11 @@ struct FixedScores: RecommenderAlgorithm {
             let unseen = (0..<m.itemCount).filter { !m.contains(user: u, item: Int32($0)) }
             // The best 7 unseen by base score, ties to the lower index.
             let expected = Set(unseen.sorted { b[$0] != b[$1] ? b[$0] > b[$1] : $0 < $1 }.prefix(7))
+            let lift = max(1, abs(top))
+            #expect(Set(expected.map { s[$0] }).count == 7, "user \(u): lifted scores tie")
             for i in 0..<m.itemCount {
                 if expected.contains(i) {
-                    #expect(s[i] >= top + 1 && s[i] <= top + 2, "user \(u) item \(i): \(s[i])")
+                    #expect(s[i] > top + lift && s[i] <= top + 2 * lift, "user \(u) item \(i): \(s[i])")
                 } else {
                     #expect(s[i] == b[i], "user \(u) item \(i): \(s[i]) vs base \(b[i])")
                 }
@@ -176,6 +245,15 @@ struct FixedScores: RecommenderAlgorithm {
         var w = ByteWriter()
         broken.encode(to: &w)
         #expect(throws: RecommenderError.self) { try reload(w.bytes) }
+        // Another number of base-evidence inputs (a file of another layout).
+        var head = ByteWriter()
+        head.write("popularity"); (model.base as! any PersistableModel).encode(to: &head)
+        var whole = ByteWriter()
+        model.encode(to: &whole)
+        var layout = whole.bytes
+        #expect(layout[head.bytes.count + 16] == UInt8(RerankInputs.evidenceWidth))
+        layout[head.bytes.count + 16] = 0
+        #expect(throws: RecommenderError.self) { try reload(layout) }
         // Features for another catalog.
         let other = RerankInputs(features: ItemFeatures(itemCount: 47) { _ in ["genre0", "tag0"] }, popularity: model.inputs.popularity)
         var v = ByteWriter()
@@ -189,6 +267,8 @@ struct FixedScores: RecommenderAlgorithm {
         let bad: [MLPReranker] = [
             MLPReranker(base: Popularity(), features: features, candidates: 0),
             MLPReranker(base: Popularity(), features: features, negatives: 0),
+            MLPReranker(base: Popularity(), features: features, folds: 0),
+            MLPReranker(base: Popularity(), features: features, folds: 101),
             MLPReranker(base: Popularity(), features: features, epochs: -1),
             MLPReranker(base: Popularity(), features: features, batchSize: 0),
             MLPReranker(base: Popularity(), features: features, learningRate: 0),

@@ -78,6 +78,40 @@ enum Kernels {
         ck_all_finite(p, count) != 0
     }
 
+    /// `y[i] += x[i]` for `count` floats (summing per-thread gradient arenas).
+    static func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+        ck_add(y, x, count)
+    }
+
+    /// Atomic counters for coordinating the threads of a training step (see
+    /// `ck_counter_add` in ckernels.h). `counterAdd` returns the new value.
+    @discardableResult
+    static func counterAdd(_ counter: UnsafeMutablePointer<Int64>, _ delta: Int64 = 1) -> Int64 {
+        ck_counter_add(counter, delta)
+    }
+
+    /// Stores `value`, returns the previous value (sequentially consistent).
+    static func counterExchange(_ counter: UnsafeMutablePointer<Int64>, _ value: Int64) -> Int64 {
+        ck_counter_exchange(counter, value)
+    }
+
+    /// Spins while `counter` equals `value`, for at most about `nanoseconds`; returns the
+    /// last value read.
+    static func counterSpin(_ counter: UnsafePointer<Int64>, whileEqualTo value: Int64, nanoseconds: UInt64) -> Int64 {
+        ck_counter_spin_while(counter, value, nanoseconds)
+    }
+
+    static func counterStore(_ counter: UnsafeMutablePointer<Int64>, _ value: Int64) {
+        ck_counter_store(counter, value)
+    }
+
+    static func counterLoad(_ counter: UnsafePointer<Int64>) -> Int64 { ck_counter_load(counter) }
+
+    /// Returns once `counter` ≥ `target` (spins briefly, then yields the core).
+    static func counterWait(_ counter: UnsafePointer<Int64>, atLeast target: Int64) {
+        ck_counter_wait(counter, target)
+    }
+
     static func gatherRows(_ dst: MatrixView, from src: UnsafePointer<Float>,
                            indices: UnsafePointer<Int64>) {
         ck_gather_rows(dst.base, src, indices, dst.rows, dst.columns)

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 extension Sequential {
     /// Trains the model on `x` (samples × features) against `y` for `epochs` passes.
@@ -83,7 +84,7 @@ extension Sequential {
 
 /// One `fit` call's state: the batch plan, the sample order and the metric accumulators.
 /// `runEpoch` is the hot loop; it allocates nothing per batch.
-final class TrainingLoop: @unchecked Sendable {
+final class TrainingLoop: StepJob, @unchecked Sendable {
     let model: Sequential
     let optimizer: Optimizer
     let evaluator: LossEvaluator
@@ -95,11 +96,35 @@ final class TrainingLoop: @unchecked Sendable {
     let accumulators: [MetricAccumulator]
     private let order: UnsafeMutablePointer<Int64>
     private let workspace = Workspace()
-    /// Threads a batch is split over, and the extra threads' gradient arenas.
+    /// Threads a batch is split over (one chunk of rows each), and the extra chunks'
+    /// gradient arenas (chunk 0 writes the model's arena, chunk c ≥ 1 `extraGradients[c − 1]`).
     let workers: Int
     let extraGradients: [UnsafeMutablePointer<Float>]
     private let gradientShifts: [Int]
     private let workerLosses: UnsafeMutablePointer<Double>
+    /// Arena ranges (16-float aligned bounds) that the threads of a split step sum and
+    /// update independently: `rangeBounds[r]..<rangeBounds[r + 1]`.
+    private let rangeBounds: [Int]
+    /// Per range: 1 if its summed gradients are finite.
+    private let rangeFinite: UnsafeMutablePointer<Int64>
+    /// The step's counters (`Counter`), one per cache line.
+    private let counters: UnsafeMutablePointer<Int64>
+    /// The split step's outcome, written by the thread that decides: loss, gradients
+    /// finite (0/1), update applied (0/1).
+    private let outcome: UnsafeMutablePointer<Double>
+
+    /// The threads that run split steps (nil on one thread), and the step they run.
+    private var team: StepTeam?
+    private var split = (rows: 0, start: 0, share: 0, chunks: 0,
+                         context: LayerContext(isTraining: true, step: 0, seed: 0))
+    private let useDispatch = ProcessInfo.processInfo.environment["DEEPCORE_SPLIT"] == "dispatch"
+    private let chunksPerWorker = Int(ProcessInfo.processInfo.environment["DEEPCORE_CPW"] ?? "1") ?? 1
+
+    /// The counters of a split step; each is claimed or counted with `Kernels.counterAdd`.
+    private enum Counter: Int, CaseIterable {
+        case nextChunk, chunksDone, nextSum, sumsDone, decided, nextUpdate
+        var offset: Int { rawValue * 8 }
+    }
 
     init(model: Sequential, optimizer: Optimizer, loss: Loss, x: Tensor, y: Tensor, batchSize: Int) {
         self.model = model
@@ -120,44 +145,126 @@ final class TrainingLoop: @unchecked Sendable {
             ? 1 : max(1, min(model.threads, self.batchSize / 64))
         let arenaCount = model.arena!.count
         let mainGradients = model.arena!.gradients
-        let extra = (1..<max(workers, 1)).map { [workspace] _ in workspace.floats(arenaCount) }
+        let extra = (1..<max(workers * chunksPerWorker, 1)).map { [workspace] _ in workspace.floats(arenaCount) }
         extraGradients = extra
         gradientShifts = [0] + extra.map { $0 - mainGradients }
-        workerLosses = UnsafeMutableRawPointer(workspace.indices(workers)).bindMemory(to: Double.self, capacity: workers)
+        workerLosses = UnsafeMutableRawPointer(workspace.indices(workers * chunksPerWorker)).bindMemory(to: Double.self, capacity: workers * chunksPerWorker)
+        // A few ranges per thread (≥ 2,048 floats each), so a thread that arrives late
+        // finds work left rather than a range to wait for.
+        let pieces = workers > 1 ? max(1, min(4 * workers, arenaCount / 2048)) : 1
+        rangeBounds = (0...pieces).map { $0 == pieces ? arenaCount : arenaCount * $0 / pieces / 16 * 16 }
+        rangeFinite = workspace.indices(pieces)
+        counters = workspace.indices(Counter.allCases.count * 8)
+        outcome = UnsafeMutableRawPointer(workspace.indices(3)).bindMemory(to: Double.self, capacity: 3)
+        if workers > 1 && !useDispatch { team = StepTeam(job: self, helpers: workers - 1) }
     }
 
-    /// Forward, loss and backward for the first `rows` rows of the plan; parameter
-    /// gradients end in the model's arena. Returns the batch's mean loss.
-    func step(rows: Int) -> Double {
+    deinit { team?.stop() }
+
+    func runShare() {
+        splitStep(rows: split.rows, start: split.start, share: split.share, chunks: split.chunks,
+                  context: split.context)
+    }
+
+    /// One training step on the batch `order[start..<start + rows]`: gathers its rows into
+    /// the plan, runs forward, loss and backward, and — only when the loss and every
+    /// gradient are finite — one optimizer update. Returns the batch's mean loss and whether
+    /// the gradients were finite; a non-finite loss or gradient leaves the weights as they
+    /// were.
+    func step(rows: Int, start: Int) -> (loss: Double, gradientsFinite: Bool) {
         let context = LayerContext(isTraining: true, step: optimizer.iterations, seed: model.seed)
-        guard workers > 1, rows >= 2 * 32 else {
-            model.forward(plan, rows: rows, context: context)
-            return lossAndBackward(0..<rows, of: rows, context: context)
-        }
-        let share = (rows + workers - 1) / workers
-        let box = UncheckedBox(self)
-        DispatchQueue.concurrentPerform(iterations: workers) { t in
-            let loop = box.value
-            let range = min(rows, t * share)..<min(rows, (t + 1) * share)
-            var ctx = context
-            ctx.gradientShift = loop.gradientShifts[t]
-            if range.isEmpty, t > 0 {
-                // No rows for this thread: its arena must not carry the last step's gradients.
-                loop.extraGradients[t - 1].update(repeating: 0, count: loop.model.arena!.count)
-                loop.workerLosses[t] = 0
-                return
-            }
-            loop.model.forward(loop.plan, range: range, context: ctx)
-            loop.workerLosses[t] = loop.lossAndBackward(range, of: rows, context: ctx)
-        }
-        // Sum the extra threads' gradients into the model's arena.
         let arena = model.arena!
-        for g in extraGradients {
-            for i in 0..<arena.count { arena.gradients[i] += g[i] }
+        guard workers > 1, rows >= 2 * 32, arena.lazySegments.isEmpty else {
+            gather(0..<rows, start: start)
+            model.forward(plan, rows: rows, context: context)
+            let loss = lossAndBackward(0..<rows, of: rows, context: context)
+            guard loss.isFinite else { return (loss, true) }
+            guard Kernels.allFinite(arena.gradients, count: arena.count) else { return (loss, false) }
+            optimizer.update(arena: arena)
+            return (loss, true)
         }
+        // Split: contiguous chunks of rows; only non-empty chunks run (and are summed).
+        let pieces = rows >= 64 * workers * chunksPerWorker ? workers * chunksPerWorker : workers
+        let share = (rows + pieces - 1) / pieces
+        let chunks = (rows + share - 1) / share
+        for c in 0..<Counter.allCases.count { counters[c * 8] = 0 }
+        if let team {
+            split = (rows, start, share, chunks, context)
+            team.run()
+            return (outcome[0], outcome[1] != 0)
+        }
+        let box = UncheckedBox(self)
+        DispatchQueue.concurrentPerform(iterations: chunks) { _ in
+            box.value.splitStep(rows: rows, start: start, share: share, chunks: chunks, context: context)
+        }
+        return (outcome[0], outcome[1] != 0)
+    }
+
+    /// One thread's part of a split step, in three phases separated by waits:
+    /// 1. chunks of rows: gather, forward, loss, backward (chunk c writes arena c);
+    /// 2. arena ranges: sum the chunks' gradients into the model's arena, check finiteness;
+    ///    the thread that finishes the last range decides (loss and gradients finite?) and
+    ///    starts the optimizer step (`beginStep`: schedule, step count) once;
+    /// 3. arena ranges: the optimizer update of each range.
+    /// Work is claimed with atomic counters, never assigned to a thread, and a thread only
+    /// waits for work that another thread has already claimed and is running: so a step
+    /// completes however many of the `concurrentPerform` iterations actually run at once
+    /// (one thread may do everything), and a late thread just finds less to do.
+    private func splitStep(rows: Int, start: Int, share: Int, chunks: Int, context: LayerContext) {
+        let arena = model.arena!
+        let ranges = rangeBounds.count - 1
+        while true {
+            let c = Int(Kernels.counterAdd(counter(.nextChunk))) - 1
+            guard c < chunks else { break }
+            let range = c * share..<min(rows, (c + 1) * share)
+            var ctx = context
+            ctx.gradientShift = gradientShifts[c]
+            gather(range, start: start)
+            model.forward(plan, range: range, context: ctx)
+            workerLosses[c] = lossAndBackward(range, of: rows, context: ctx)
+            Kernels.counterAdd(counter(.chunksDone))
+        }
+        Kernels.counterWait(counter(.chunksDone), atLeast: Int64(chunks))
+        while true {
+            let r = Int(Kernels.counterAdd(counter(.nextSum))) - 1
+            guard r < ranges else { break }
+            let lower = rangeBounds[r], count = rangeBounds[r + 1] - lower
+            let g = arena.gradients + lower
+            // Chunk order, as one thread summing whole arenas would (same result).
+            for c in 1..<chunks { Kernels.add(g, extraGradients[c - 1] + lower, count: count) }
+            rangeFinite[r] = Kernels.allFinite(g, count: count) ? 1 : 0
+            if Kernels.counterAdd(counter(.sumsDone)) == Int64(ranges) { decide(chunks: chunks, ranges: ranges) }
+        }
+        Kernels.counterWait(counter(.decided), atLeast: 1)
+        guard outcome[2] != 0 else { return }
+        while true {
+            let r = Int(Kernels.counterAdd(counter(.nextUpdate))) - 1
+            guard r < ranges else { break }
+            optimizer.apply(arena: arena, range: rangeBounds[r]..<rangeBounds[r + 1])
+        }
+    }
+
+    /// After every range is summed: the batch loss, whether all gradients are finite, and
+    /// (if both are fine) the start of the one optimizer step; then releases phase 3.
+    private func decide(chunks: Int, ranges: Int) {
         var loss = 0.0
-        for t in 0..<workers { loss += workerLosses[t] }
-        return loss
+        for c in 0..<chunks { loss += workerLosses[c] }
+        var finite = true
+        for r in 0..<ranges where rangeFinite[r] == 0 { finite = false }
+        let proceed = loss.isFinite && finite
+        if proceed { optimizer.beginStep() }
+        outcome[0] = loss
+        outcome[1] = finite ? 1 : 0
+        outcome[2] = proceed ? 1 : 0
+        Kernels.counterStore(counter(.decided), 1)
+    }
+
+    private func counter(_ c: Counter) -> UnsafeMutablePointer<Int64> { counters + c.offset }
+
+    /// Gathers batch rows `range` (of the batch starting at `start` in the sample order).
+    private func gather(_ range: Range<Int>, start: Int) {
+        xs.gather(into: plan.input.rows(range), order: order, start: start + range.lowerBound)
+        ys.gather(into: plan.targets.rows(range), order: order, start: start + range.lowerBound)
     }
 
     /// The loss over rows `range` as its share of the batch mean, and the backward pass
@@ -199,24 +306,18 @@ final class TrainingLoop: @unchecked Sendable {
     func runEpoch(_ epoch: Int, callbacks: [any Callback]) throws -> EpochLogs {
         for a in accumulators { a.reset() }
         let batches = (sampleCount + batchSize - 1) / batchSize
-        let arena = model.arena!
         let sparse = evaluator.loss.isSparse
         var lossSum = 0.0
         var seen = 0
         for batch in 0..<batches {
             let start = batch * batchSize
             let rows = min(batchSize, sampleCount - start)
-            let input = plan.input.prefix(rows: rows)
             let targets = plan.targets.prefix(rows: rows)
-            xs.gather(into: input, order: order, start: start)
-            ys.gather(into: targets, order: order, start: start)
             let probabilities = plan.probabilities.prefix(rows: rows)
-            let loss = step(rows: rows)
+            // Gathers the rows and updates the weights (unless the loss or a gradient is not finite).
+            let (loss, gradientsFinite) = step(rows: rows, start: start)
             guard loss.isFinite else { throw DeepCoreError.trainingDiverged(epoch: epoch, batch: batch, loss: loss) }
-            guard Kernels.allFinite(arena.gradients, count: arena.count) else {
-                throw DeepCoreError.trainingDiverged(epoch: epoch, batch: batch, loss: .nan)
-            }
-            optimizer.update(arena: arena)
+            guard gradientsFinite else { throw DeepCoreError.trainingDiverged(epoch: epoch, batch: batch, loss: .nan) }
             // Index loops: an iterator over an array of classes allocates in debug builds.
             for i in 0..<accumulators.count {
                 accumulators[i].update(predictions: probabilities, targets: targets, sparse: sparse)
@@ -260,4 +361,96 @@ extension Sequential {
 struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
+}
+
+/// Work a ``StepTeam`` runs: every member calls `runShare()` once per step.
+protocol StepJob: AnyObject {
+    func runShare()
+}
+
+/// Helper threads of our own for the split training steps of one `fit` call. The thread
+/// calling ``run()`` always takes part; helpers join when they notice the step. Between
+/// steps a helper spins for a short while (so back-to-back steps start without a wake-up,
+/// which on this VM costs tens of µs), then sleeps on a semaphore. A helper that notices
+/// a step late, after the caller has closed it, skips it; so the job must be one whose
+/// members claim work (any number of them may run, one may do everything).
+final class StepTeam: @unchecked Sendable {
+    private unowned(unsafe) let job: any StepJob
+    let helpers: Int
+    /// generation, entered, finished, stop; then one `sleeping` flag per helper (one per
+    /// cache line each).
+    private let words: UnsafeMutablePointer<Int64>
+    private let wake: [DispatchSemaphore]
+    private static let closed: Int64 = 1 << 40
+    private var generation: UnsafeMutablePointer<Int64> { words }
+    private var entered: UnsafeMutablePointer<Int64> { words + 8 }
+    private var finished: UnsafeMutablePointer<Int64> { words + 16 }
+    private var stopFlag: UnsafeMutablePointer<Int64> { words + 24 }
+    private func sleeping(_ i: Int) -> UnsafeMutablePointer<Int64> { words + 32 + 8 * i }
+
+    /// Starts `helpers` threads for `job` (the job must outlive the team's use: call
+    /// ``stop()`` before it goes away).
+    init(job: any StepJob, helpers: Int) {
+        self.job = job
+        self.helpers = helpers
+        let count = 32 + 8 * max(helpers, 1)
+        words = UnsafeMutablePointer<Int64>.allocate(capacity: count)
+        words.initialize(repeating: 0, count: count)
+        Kernels.counterStore(words + 8, StepTeam.closed)
+        wake = (0..<helpers).map { _ in DispatchSemaphore(value: 0) }
+        // Only as many helpers spin as there are other cores; the rest sleep at once.
+        let spinners = max(0, ProcessInfo.processInfo.activeProcessorCount - 1)
+        for i in 0..<helpers {
+            let spin = UInt64(ProcessInfo.processInfo.environment["DEEPCORE_SPIN"] ?? "50000") ?? 50_000
+            let thread = Thread { [self] in helperLoop(i, spinNanoseconds: i < spinners ? spin : 0) }
+            thread.name = "DeepCore.fit.\(i + 1)"
+            thread.start()
+        }
+    }
+
+    deinit { words.deallocate() }
+
+    /// Runs one step: wakes the helpers, runs the job's share on this thread, and returns
+    /// once every helper that joined this step has finished it.
+    func run() {
+        Kernels.counterStore(finished, 0)
+        Kernels.counterStore(entered, 0)         // opens the step (releases the job's inputs)
+        Kernels.counterAdd(generation)
+        for i in 0..<helpers where Kernels.counterExchange(sleeping(i), 0) == 1 { wake[i].signal() }
+        job.runShare()
+        let joined = Kernels.counterAdd(entered, StepTeam.closed) - StepTeam.closed
+        Kernels.counterWait(finished, atLeast: joined)
+    }
+
+    /// Ends the helper threads (after the last ``run()``).
+    func stop() {
+        Kernels.counterStore(stopFlag, 1)
+        Kernels.counterAdd(generation)
+        for i in 0..<helpers where Kernels.counterExchange(sleeping(i), 0) == 1 { wake[i].signal() }
+    }
+
+    private func helperLoop(_ i: Int, spinNanoseconds: UInt64) {
+        var seen: Int64 = 0
+        while true {
+            var now = Kernels.counterSpin(generation, whileEqualTo: seen, nanoseconds: spinNanoseconds)
+            if now == seen {
+                // Sleep. The flag and the generation are both read-modify-written
+                // (sequentially consistent), so either `run` sees the flag and signals, or
+                // this thread sees the new generation.
+                _ = Kernels.counterExchange(sleeping(i), 1)
+                now = Kernels.counterAdd(generation, 0)
+                if now == seen {
+                    wake[i].wait()
+                } else if Kernels.counterExchange(sleeping(i), 0) == 0 {
+                    wake[i].wait()   // `run` took the flag: consume its signal
+                }
+                now = Kernels.counterLoad(generation)
+            }
+            seen = now
+            if Kernels.counterLoad(stopFlag) != 0 { return }
+            guard Kernels.counterAdd(entered) < StepTeam.closed else { continue }   // closed: too late
+            job.runShare()
+            Kernels.counterAdd(finished)
+        }
+    }
 }

@@ -34,10 +34,16 @@ public class Optimizer {
 
     func allocateState(_ count: Int) {}
 
-    /// One update of `count` values from their gradients (state from offset 0).
-    func update(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int) {
+    /// Starts one step: the schedule's learning rate for it, and the step count (Adam's
+    /// bias correction reads it). Every update path calls it exactly once per step.
+    func beginStep() {
         if let schedule { learningRate = schedule.learningRate(at: iterations) }
         iterations += 1
+    }
+
+    /// One update of `count` values from their gradients (state from offset 0).
+    func update(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int) {
+        beginStep()
         apply(values, gradients: gradients, count: count, stateOffset: 0)
     }
 
@@ -46,8 +52,7 @@ public class Optimizer {
     /// `Adam` do with embedding gradients) or only the rows this step touched (lazy mode,
     /// as PyTorch's `SparseAdam`; moments of other rows are left as they are).
     func update(arena: ParameterArena) {
-        if let schedule { learningRate = schedule.learningRate(at: iterations) }
-        iterations += 1
+        beginStep()
         guard !arena.lazySegments.isEmpty else {
             apply(arena.values, gradients: arena.gradients, count: arena.count, stateOffset: 0)
             return
@@ -73,6 +78,14 @@ public class Optimizer {
             apply(arena.values + start, gradients: arena.gradients + start,
                   count: arena.count - start, stateOffset: start)
         }
+    }
+
+    /// The dense update of arena elements `range`, after one ``beginStep()`` for the whole
+    /// step: threads of a data-parallel step each apply a disjoint range. Only for arenas
+    /// without lazy segments (every optimizer's `apply` is elementwise).
+    func apply(arena: ParameterArena, range: Range<Int>) {
+        apply(arena.values + range.lowerBound, gradients: arena.gradients + range.lowerBound,
+              count: range.count, stateOffset: range.lowerBound)
     }
 
     /// Updates `count` values whose optimizer state starts at `stateOffset` of the

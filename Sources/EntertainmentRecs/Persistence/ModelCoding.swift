@@ -172,14 +172,15 @@ extension MLPRerankerModel: PersistableModel {
     static var kind: String { "rerank" }
     var factorUsers: Int? { (base as? any PersistableModel)?.factorUsers }
 
-    /// Base model kind and payload, item count, candidates, features, popularity, then
-    /// the MLP: depth, and per layer its kernel and bias.
+    /// Base model kind and payload, item count, candidates, the number of base-evidence
+    /// inputs (``RerankInputs/evidenceWidth``), features, popularity, then the MLP: depth,
+    /// and per layer its kernel and bias.
     func encode(to w: inout ByteWriter) {
         // `MLPReranker.fit` wraps a reranker over a base that cannot be saved in
         // `UnsavableReranker`, which is not persistable, so this always holds.
         guard let saved = base as? any PersistableModel else { preconditionFailure("rerank: base model '\(base.name)' cannot be saved") }
         w.write(type(of: saved).kind); saved.encode(to: &w)
-        w.write(UInt64(itemCount)); w.write(UInt64(candidates))
+        w.write(UInt64(itemCount)); w.write(UInt64(candidates)); w.write(UInt64(RerankInputs.evidenceWidth))
         Self.encode(inputs.features, to: &w)
         w.write(inputs.popularity)
         w.write(UInt64(kernels.count))
@@ -195,6 +196,10 @@ extension MLPRerankerModel: PersistableModel {
         let n = try r.readSize("item count"), candidates = try r.readSize("candidates")
         guard base.itemCount == n else { throw bad("base model scores \(base.itemCount) items, the reranker \(n)") }
         guard candidates >= 1 else { throw bad("candidates must be ≥ 1") }
+        let evidence = try r.readSize("evidence inputs")
+        guard evidence == RerankInputs.evidenceWidth else {
+            throw bad("\(evidence) base-evidence inputs, this version reads \(RerankInputs.evidenceWidth)")
+        }
         let features = try decodeFeatures(from: &r)
         guard features.itemCount == n else { throw bad("features describe \(features.itemCount) items, expected \(n)") }
         guard features.width <= RerankInputs.maximumFeatures else { throw bad("\(features.width) features exceed \(RerankInputs.maximumFeatures)") }
@@ -203,7 +208,7 @@ extension MLPRerankerModel: PersistableModel {
         let depth = try r.readSize("MLP depth")
         guard depth >= 1, depth <= 16 else { throw bad("MLP depth \(depth) out of range") }
         var kernels: [[Float]] = [], biases: [[Float]] = []
-        var inWidth = 3 * features.width + 1
+        var inWidth = RerankInputs.inputWidth(features: features.width)
         for l in 0..<depth {
             let k = try r.readFloats(), b = try r.readFloats()
             guard b.count >= 1, b.count <= 4096 else { throw bad("layer \(l) has \(b.count) units") }
