@@ -8,7 +8,7 @@ func referenceTopK(_ scores: [Float], k: Int, exclude: Set<Int32>) -> [Int32] {
 }
 
 @Suite("Top-K kernel") struct TopKTests {
-    @Test(arguments: [(1, 1), (7, 3), (65, 10), (300, 17), (5, 10)])
+    @Test(arguments: [(1, 1), (7, 3), (65, 10), (300, 17), (5, 10), (4000, 10), (1000, 300)])
     func matchesSortedReferenceWithTiesAndExclusions(shape: (Int, Int)) {
         let (cols, k) = shape
         var rng = TestRNG(UInt64(cols * 31 + k))
