@@ -97,6 +97,28 @@ struct GraphFixture {
         #expect(g[4..<8].contains { $0 != 0 })
     }
 
+    /// An embedding regularizer adds 2·λ·w to the rows the batch looked up, and nothing to
+    /// the others.
+    @Test func embeddingRegularizerAppliesToTouchedRows() throws {
+        func gradient(_ regularizer: Regularizer?) throws -> ([Float], [Float]) {
+            let id = Input(shape: [1])
+            let table = Embedding(inputDim: 6, outputDim: 3, initializer: .uniform(-0.5...0.5), regularizer: regularizer)
+            let model = try Model(inputs: [id], outputs: Dense(units: 1, activation: .sigmoid)(table(id)), seed: 3)
+            model.compile(optimizer: SGD(), loss: .binaryCrossentropy)
+            _ = try model.lossAndGradients([Tensor([1, 4, 4])], Tensor([1, 0, 1]))
+            let p = model.parameters[0]
+            return (Array(UnsafeBufferPointer(start: p.gradient!, count: p.count)), p.tensor.scalars)
+        }
+        let (plain, w) = try gradient(nil), (regularized, _) = try gradient(.l2(0.1))
+        for row in 0..<6 {
+            for c in 0..<3 {
+                let i = row * 3 + c
+                let expected = row == 1 || row == 4 ? plain[i] + 0.2 * w[i] : 0
+                #expect(abs(regularized[i] - expected) < 1e-6, "row \(row) col \(c): \(regularized[i]) vs \(expected)")
+            }
+        }
+    }
+
     @Test func lazyUpdatesStepOnlyTouchedRows() throws {
         func run(_ update: EmbeddingUpdate) throws -> (before: [Float], after: [Float]) {
             let f = try GraphFixture(update: update)

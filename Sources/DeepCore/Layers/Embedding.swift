@@ -33,6 +33,9 @@ public final class Embedding: Layer, InputValidating {
     /// Whether training changes the table. A frozen table (`false`) is a fixed lookup,
     /// e.g. of item side features assigned after the model is built; it is never stepped.
     public let trainable: Bool
+    /// Penalty on the rows a batch looks up (`keras.layers.Embedding(embeddings_regularizer=)`
+    /// applied lazily: rows not in the batch are not decayed, which keeps a step O(batch)).
+    public let regularizer: Regularizer?
     private let initializer: Initializer
     /// `[inputDim, outputDim]`, available after the model is built.
     public private(set) var embeddings: Parameter?
@@ -44,7 +47,8 @@ public final class Embedding: Layer, InputValidating {
     /// An embedding of `inputDim` ids into `outputDim` floats, initialised uniform in
     /// ±0.05 as Keras does.
     public init(inputDim: Int, outputDim: Int, initializer: Initializer = .uniform(-0.05...0.05),
-                update: EmbeddingUpdate = .dense, trainable: Bool = true) {
+                update: EmbeddingUpdate = .dense, trainable: Bool = true, regularizer: Regularizer? = nil) {
+        self.regularizer = regularizer
         precondition(inputDim > 0 && outputDim > 0, "Embedding: dimensions must be positive, got \(inputDim)×\(outputDim)")
         precondition(inputDim <= Self.maximumInputDim,
                      "Embedding: at most \(Self.maximumInputDim) ids (ids travel as Float), got \(inputDim)")
@@ -94,6 +98,15 @@ public final class Embedding: Layer, InputValidating {
         rows.reset()
         for i in 0..<input.count { _ = rows.touch(Int(input.base[i])) }
         Kernels.embeddingBackward(gradient: gradient, dim: outputDim, ids: input, dy: outputGradient)
+        if let regularizer, context.gradientShift == 0 {
+            let values = embeddings!.value!
+            rows.withTouched { list, n in
+                for r in 0..<n {
+                    let at = Int(list[r]) * outputDim
+                    regularizer.addGradient(values: values + at, gradient: gradient + at, count: outputDim)
+                }
+            }
+        }
     }
 }
 
