@@ -84,7 +84,6 @@ enum ModelGrid {
         case "twotower": TwoTower(features: itemFeatures(dataset), verbose: verbose)
         case "multdae": MultDAE(verbose: verbose)
         case "rerank": MLPReranker(base: EASE(lambda: 200), features: itemFeatures(dataset), verbose: verbose)
-        case _ where name.hasPrefix("rerank:"): try tempRerank(name, dataset, verbose) // TEMP-HELPERG
         default: throw ValidationError("unknown model '\(name)'; choose from \(names.joined(separator: ", "))")
         }
     }
@@ -139,24 +138,4 @@ enum ModelGrid {
         default: throw ValidationError("unknown model '\(name)'; choose from \(names.joined(separator: ", "))")
         }
     }
-}
-
-// TEMP-HELPERG: experiment variants "rerank:key=value;key=value".
-func tempRerank(_ name: String, _ dataset: BenchmarkDataset, _ verbose: Bool) throws -> any RecommenderAlgorithm {
-    var r = MLPReranker(base: EASE(lambda: 200), features: ModelGrid.itemFeatures(dataset), verbose: verbose)
-    for pair in name.dropFirst("rerank:".count).split(separator: ";") {
-        let kv = pair.split(separator: "="), key = String(kv[0]), value = String(kv[1])
-        switch key {
-        case "c": r.candidates = Int(value)!
-        case "f": r.folds = Int(value)!
-        case "n": r.negatives = Int(value)!
-        case "e": r.epochs = Int(value)!
-        case "lr": r.learningRate = Float(value)!
-        case "b": r.batchSize = Int(value)!
-        case "s": r.seed = UInt64(value)!
-        case "nofeat": r.features = ItemFeatures(itemCount: dataset.itemCount) { _ in [] }
-        default: throw ValidationError("bad key \(key)")
-        }
-    }
-    return r
 }

@@ -32,18 +32,20 @@ func rerankGenreWorld() throws -> (split: BenchmarkSplit, features: ItemFeatures
 }
 
 /// A neighbourhood world where features say nothing: 60 items on a circle, every one with
-/// the same single tag; each of 240 users holds 7 consecutive items (cyclically, from a
-/// seeded start), the middle one held out. The items next to a user's history predict the
-/// held-out one, which a co-occurrence base (EASE) sees and features cannot.
+/// the same single tag; each of 240 users holds 6 of the 12 items of a window (cyclically,
+/// seeded start and choice), one of them held out. The items near a user's history
+/// predict the held-out one, which a co-occurrence base (EASE) sees and features cannot.
 func rerankNeighbourWorld() throws -> (split: BenchmarkSplit, features: ItemFeatures) {
     let items = 60, users = 240
     var rng = SeededGenerator(seed: 7)
     var u: [Int32] = [], i: [Int32] = [], test: [(user: Int32, item: Int32)] = []
     for user in 0..<users {
         let start = rng.nextIndex(below: items)
-        for s in 0..<7 {
-            let item = Int32((start + s) % items)
-            if s == 3 { test.append((Int32(user), item)) } else { u.append(Int32(user)); i.append(item) }
+        var window = Array(0..<12)
+        for k in stride(from: 11, to: 0, by: -1) { window.swapAt(k, rng.nextIndex(below: k + 1)) }
+        for (s, offset) in window.prefix(6).enumerated() {
+            let item = Int32((start + offset) % items)
+            if s == 0 { test.append((Int32(user), item)) } else { u.append(Int32(user)); i.append(item) }
         }
     }
     let train = try InteractionMatrix(userCount: users, itemCount: items, users: u, items: i,

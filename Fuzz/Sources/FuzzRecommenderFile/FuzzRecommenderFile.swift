@@ -4,7 +4,8 @@ import FuzzSupport
 
 /// The input is a recommender file. When the first byte is odd its checksum is repaired
 /// first, so mutations reach the parser behind the CRC. A file that loads must also serve:
-/// recommendations, similar items and scores for its first user and item must not crash.
+/// recommendations, similar items, scores and a fold-in from its first user and item must
+/// not crash.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRecommenderFile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
@@ -26,5 +27,8 @@ private func exercise<E, U, I>(_ recommender: DomainRecommender<E, U, I>) {
     }
     if let item = items.first {
         _ = try? recommender.similarItems(to: item, count: 3)
+        // Fold-in: a new user's vectors from the loaded weights (neural models start
+        // from their mean user, or solve against the item vectors).
+        _ = try? recommender.engine.recommend(history: [item: 1], count: 3, explain: true)
     }
 }

@@ -157,7 +157,11 @@ extension MLPRerankerModel {
         let start = try r.readIntegers(Int64.self), features = try r.readIntegers(Int32.self)
         guard start.count == n + 1, start.first == 0, start.last == Int64(features.count) else { throw bad("sizes do not agree") }
         for i in 0..<n {
-            guard start[i] <= start[i + 1] else { throw bad("row offsets decrease at item \(i)") }
+            // Checked against the end here, not only at the last offset: offsets that rise
+            // past the end and come back down would otherwise index beyond `features`.
+            guard start[i] <= start[i + 1], start[i + 1] <= Int64(features.count) else {
+                throw bad("row offsets decrease or pass the end at item \(i)")
+            }
             var last: Int32 = -1
             for p in Int(start[i])..<Int(start[i + 1]) {
                 guard features[p] > last, Int(features[p]) < size else { throw bad("item \(i) has an unsorted or out-of-range feature") }
@@ -197,14 +201,15 @@ extension MLPRerankerModel: PersistableModel {
         guard base.itemCount == n else { throw bad("base model scores \(base.itemCount) items, the reranker \(n)") }
         guard candidates >= 1 else { throw bad("candidates must be ≥ 1") }
         let evidence = try r.readSize("evidence inputs")
-        guard evidence == RerankInputs.evidenceWidth else {
-            throw bad("\(evidence) base-evidence inputs, this version reads \(RerankInputs.evidenceWidth)")
-        }
         let features = try decodeFeatures(from: &r)
         guard features.itemCount == n else { throw bad("features describe \(features.itemCount) items, expected \(n)") }
         guard features.width <= RerankInputs.maximumFeatures else { throw bad("\(features.width) features exceed \(RerankInputs.maximumFeatures)") }
         let popularity = try r.readFloats()
         try checkCount(popularity, n, "reranker popularity")
+        // Another layout of the MLP's input (a file of an earlier version).
+        guard evidence == RerankInputs.evidenceWidth else {
+            throw bad("\(evidence) base-evidence inputs, this version reads \(RerankInputs.evidenceWidth)")
+        }
         let depth = try r.readSize("MLP depth")
         guard depth >= 1, depth <= 16 else { throw bad("MLP depth \(depth) out of range") }
         var kernels: [[Float]] = [], biases: [[Float]] = []

@@ -11,7 +11,7 @@ import Foundation
 /// let model = try MLPReranker(base: EASE(lambda: 200), features: features).fit(matrix)
 /// ```
 ///
-/// **Input of the MLP** for a user and one of their candidates, `3·w + 4` values for
+/// **Input of the MLP** for a user and one of their candidates, `3·w + 6` values for
 /// `w = features.width`:
 ///
 /// | values | what |
@@ -22,20 +22,23 @@ import Foundation
 /// | 1 | the item's popularity, `log(1 + n_i) / log(1 + max n)` for `n_i` training interactions, in [0, 1] |
 /// | 1 | the base score as a z-score over the user's candidates (clamped to ±10) |
 /// | 1 | the reciprocal base rank `1 / (1 + rank)` among the candidates (0 = the base's best) |
+/// | 1 | the z-score of the user's best candidate (how far the head of the list stands out) |
 /// | 1 | the history length, `log(1 + n_u) / log(1 + items)` |
+/// | 1 | the mean popularity input of the history's items (how mainstream the user is) |
 ///
 /// **Training on held-out folds** (no leakage: a base model ranks the items it was fitted
 /// on very high, so its scores on training items say nothing about unseen ones). For each
 /// of `folds` folds, one interaction per user with at least two is held out (a different
-/// one per fold, seeded), the base is fitted on the rest, and its top `candidates` items
+/// one per fold, seeded; a user with fewer items than folds sits the later ones out), the
+/// base is fitted on the rest, and its top `candidates` items
 /// outside the rest of each history are that user's rows: label 1 for the held-out item,
 /// 0 for the other candidates (hard negatives: what the base itself ranks high). Users
 /// whose held-out item is not among their candidates give no rows (they carry nothing
-/// about the order inside a list). Profile, popularity and history length come from the
+/// about the order inside a list). Profile, popularity and the user inputs come from the
 /// fold's matrix, exactly as scoring computes them from the full one. Each epoch takes
 /// every positive and `negatives` of its group's negatives drawn afresh, shuffles the rows
-/// and feeds them to `fit` in chunks of a few megabytes (whole batches each). Finally the
-/// base is fitted on the whole matrix for serving.
+/// and feeds them to `fit` in chunks of a few megabytes (whole batches each). The base
+/// fitted on the whole matrix is the one that serves.
 ///
 /// **Scoring** (``MLPRerankerModel``): the base model's scores; among the items the user
 /// does not have, the top `candidates` by base score are lifted above every other item
@@ -66,8 +69,8 @@ public struct MLPReranker: RecommenderAlgorithm {
     /// Widths of the hidden ReLU layers (the seed model's); the output is one sigmoid unit.
     public static let hiddenLayers = [128, 64]
 
-    public init(base: any RecommenderAlgorithm, features: ItemFeatures, candidates: Int = 100, folds: Int = 3,
-                negatives: Int = 20, epochs: Int = 5, batchSize: Int = 32, learningRate: Float = 0.001,
+    public init(base: any RecommenderAlgorithm, features: ItemFeatures, candidates: Int = 100, folds: Int = 10,
+                negatives: Int = 20, epochs: Int = 3, batchSize: Int = 32, learningRate: Float = 0.001,
                 seed: UInt64 = 42, verbose: Bool = false) {
         self.base = base
         self.features = features
@@ -218,7 +221,7 @@ public struct MLPReranker: RecommenderAlgorithm {
                             let row = order[first + r], g = Int(data.rowGroup[row])
                             inputs.writeInput(profile: profiles.baseAddress! + g * w, item: Int(data.items[row]),
                                               popularity: data.popularity[row],
-                                              evidence: (data.z[row], data.reciprocalRank[row], data.history[g]),
+                                              z: data.z[row], reciprocalRank: data.reciprocalRank[row], user: data.context[g],
                                               into: xp.baseAddress! + r * d)
                             y[r] = data.labels[row]
                         }
@@ -247,9 +250,9 @@ struct RerankTrainingData {
     let width: Int
     /// Groups × `width`: each group's profile.
     var profiles: [Float] = []
-    /// Per group: the user and the history-length input.
+    /// Per group: the user and their list's context inputs.
     var users: [Int32] = []
-    var history: [Float] = []
+    var context: [RerankUserInputs] = []
     /// Group `g`'s rows are `groupRows[g]..<groupRows[g + 1]`, in base order.
     var groupRows = [0]
     var rowGroup: [Int32] = []
@@ -271,13 +274,13 @@ struct RerankTrainingData {
         inputs.profile(of: items, into: &profile)
         profiles.append(contentsOf: profile)
         users.append(Int32(user))
-        history.append(RerankInputs.historyInput(count: items.count, itemCount: inputs.itemCount))
         var zs = [Float](repeating: 0, count: m), rr = zs
         scores.withUnsafeBufferPointer { s in
             zs.withUnsafeMutableBufferPointer { zp in
                 rr.withUnsafeMutableBufferPointer { RerankInputs.evidence(s.baseAddress!, count: m, z: zp.baseAddress!, reciprocalRank: $0.baseAddress!) }
             }
         }
+        context.append(inputs.userInputs(history: items, topZ: zs[0]))
         for (c, item) in ids.enumerated() {
             rowGroup.append(g)
             self.items.append(item)
@@ -292,10 +295,11 @@ struct RerankTrainingData {
 /// What the reranker's MLP reads: item features, popularity and the base model's evidence,
 /// and how a (profile, candidate) pair becomes one input row (see ``MLPReranker``).
 struct RerankInputs: Sendable, Equatable {
-    /// Largest feature vocabulary the reranker takes (its input is `3·w + 4` wide).
+    /// Largest feature vocabulary the reranker takes (its input is `3·w + 6` wide).
     static let maximumFeatures = 8192
-    /// Inputs after the features and popularity: z-score, reciprocal rank, history length.
-    static let evidenceWidth = 3
+    /// Inputs after the features and popularity: z-score, reciprocal rank, and the
+    /// ``RerankUserInputs`` (the best candidate's z-score, history length, mean popularity).
+    static let evidenceWidth = 5
     /// Bound of the z-score input.
     static let zLimit: Float = 10
 
@@ -316,9 +320,13 @@ struct RerankInputs: Sendable, Equatable {
         return counts.map { top > 0 ? Float(log1p(Double($0)) / top) : 0 }
     }
 
-    /// The history-length input for a history of `count` items: `log(1 + count) / log(1 + items)`.
-    static func historyInput(count: Int, itemCount: Int) -> Float {
-        itemCount > 0 ? Float(log1p(Double(count)) / log1p(Double(itemCount))) : 0
+    /// The per-list inputs of a user with `history` whose best candidate has z-score `topZ`.
+    func userInputs<C: Collection>(history: C, topZ: Float) -> RerankUserInputs where C.Element == Int32 {
+        var sum: Float = 0
+        for i in history { sum += popularity[Int(i)] }
+        return RerankUserInputs(topZ: topZ,
+                                history: itemCount > 0 ? Float(log1p(Double(history.count)) / log1p(Double(itemCount))) : 0,
+                                meanPopularity: history.isEmpty ? 0 : sum / Float(history.count))
     }
 
     /// The base evidence of `count` candidates whose base scores `s` are in descending
@@ -391,18 +399,30 @@ struct RerankInputs: Sendable, Equatable {
     }
 
     /// One MLP input row: profile, item vector, their product, popularity, then the base
-    /// evidence (z-score, reciprocal rank) and the history-length input.
-    func writeInput(profile: UnsafePointer<Float>, item: Int, popularity: Float,
-                    evidence: (z: Float, reciprocalRank: Float, history: Float), into out: UnsafeMutablePointer<Float>) {
+    /// evidence (z-score, reciprocal rank) and the user's list inputs.
+    func writeInput(profile: UnsafePointer<Float>, item: Int, popularity: Float, z: Float, reciprocalRank: Float,
+                    user: RerankUserInputs, into out: UnsafeMutablePointer<Float>) {
         let w = width
         out.update(from: profile, count: w)
         features.writeVector(ofItem: item, into: out + w)
         for f in 0..<w { out[2 * w + f] = profile[f] * out[w + f] }
         out[3 * w] = popularity
-        out[3 * w + 1] = evidence.z
-        out[3 * w + 2] = evidence.reciprocalRank
-        out[3 * w + 3] = evidence.history
+        out[3 * w + 1] = z
+        out[3 * w + 2] = reciprocalRank
+        out[3 * w + 3] = user.topZ
+        out[3 * w + 4] = user.history
+        out[3 * w + 5] = user.meanPopularity
     }
+}
+
+/// Inputs shared by every candidate of one user's list.
+struct RerankUserInputs: Sendable {
+    /// The z-score of the base's best candidate: how far the list's head stands out.
+    var topZ: Float
+    /// `log(1 + n_u) / log(1 + items)` for a history of `n_u` items.
+    var history: Float
+    /// The mean popularity input of the history's items (how mainstream the user is).
+    var meanPopularity: Float
 }
 
 /// A fitted ``MLPReranker``: the base model, the features and the MLP's weights as plain
@@ -492,7 +512,6 @@ struct MLPRerankerModel: ScoringModel {
         let m = scratch.ids.firstIndex(of: -1) ?? k
         guard m > 0 else { return }
         let d = inputs.inputWidth
-        let history = RerankInputs.historyInput(count: seen.count, itemCount: n)
         scratch.scores.withUnsafeBufferPointer { s in
             scratch.z.withUnsafeMutableBufferPointer { z in
                 scratch.reciprocalRank.withUnsafeMutableBufferPointer {
@@ -500,12 +519,13 @@ struct MLPRerankerModel: ScoringModel {
                 }
             }
         }
+        let user = inputs.userInputs(history: seen, topZ: scratch.z[0])
         scratch.x.withUnsafeMutableBufferPointer { x in
             scratch.profile.withUnsafeBufferPointer { p in
                 for c in 0..<m {
                     let item = Int(scratch.ids[c])
                     inputs.writeInput(profile: p.baseAddress!, item: item, popularity: inputs.popularity[item],
-                                      evidence: (scratch.z[c], scratch.reciprocalRank[c], history), into: x.baseAddress! + c * d)
+                                      z: scratch.z[c], reciprocalRank: scratch.reciprocalRank[c], user: user, into: x.baseAddress! + c * d)
                 }
             }
         }

@@ -243,6 +243,9 @@ extension NeuMFModel: PersistableModel {
 
     static func decode(from r: inout ByteReader) throws -> NeuMFModel {
         let users = try r.readSize("user count"), items = try r.readSize("item count"), g = try r.readSize("GMF factors")
+        // Fold-in starts from the mean user, which needs at least one (training never
+        // makes a model without users).
+        guard users >= 1 else { throw RecommenderError.invalidModelFile(path: "", reason: "NeuMF model has no users") }
         let depth = try r.readSize("MLP depth")
         guard depth <= 64 else { throw RecommenderError.invalidModelFile(path: "", reason: "MLP depth \(depth) out of range") }
         let layers = try (0..<depth).map { _ in try r.readSize("MLP width") }
