@@ -53,6 +53,9 @@ public struct MultDAE: RecommenderAlgorithm {
         guard epochs >= 0, batchSize >= 1, learningRate > 0, learningRate.isFinite else {
             throw RecommenderError.invalidArgument("epochs ≥ 0, batch ≥ 1 and learning rate > 0 required")
         }
+        guard matrix.itemCount >= 2 else {
+            throw RecommenderError.invalidArgument("Mult-DAE ranks items with a softmax over the catalog: it needs at least 2 items, got \(matrix.itemCount)")
+        }
         let active = (0..<matrix.userCount).filter { matrix.rowStart[$0 + 1] > matrix.rowStart[$0] }
         guard !active.isEmpty else { throw RecommenderError.emptyData("no user has any interaction") }
         let n = matrix.itemCount

@@ -72,6 +72,12 @@ public struct TwoTower: FeatureAwareAlgorithm {
     }
 
     public func fit(_ matrix: InteractionMatrix) throws -> any ScoringModel {
+        if features.itemCount == 0 && matrix.itemCount > 0 {
+            // `fromCatalog()` used without a catalog: no features, ids alone.
+            var copy = self
+            copy.features = ItemFeatures(itemCount: matrix.itemCount) { _ in [] }
+            return try copy.fit(matrix)
+        }
         guard features.itemCount == matrix.itemCount else {
             throw RecommenderError.invalidArgument("item features cover \(features.itemCount) items; the matrix has \(matrix.itemCount)")
         }
