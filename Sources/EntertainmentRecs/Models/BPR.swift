@@ -120,12 +120,6 @@ struct BPRModel: ScoringModel {
     }
 
     func similarities(toItem item: Int32, into scores: UnsafeMutableBufferPointer<Float>) {
-        let k = factors, i = Int(item)
-        let ni = (0..<k).reduce(Float(0)) { $0 + itemFactors[i * k + $1] * itemFactors[i * k + $1] }.squareRoot()
-        for j in 0..<itemCount {
-            var d: Float = 0, nj: Float = 0
-            for f in 0..<k { d += itemFactors[i * k + f] * itemFactors[j * k + f]; nj += itemFactors[j * k + f] * itemFactors[j * k + f] }
-            scores[j] = ni * nj > 0 ? d / (ni * nj.squareRoot()) : 0
-        }
+        cosineSimilarities(toRow: Int(item), of: itemFactors, width: factors, rows: itemCount, into: scores)
     }
 }

@@ -128,15 +128,7 @@ struct MultDAEModel: ScoringModel {
 
     /// Cosine similarity of the items' encoder rows (their input embeddings).
     func similarities(toItem item: Int32, into scores: UnsafeMutableBufferPointer<Float>) {
-        let h = hidden, i = Int(item)
-        var ni: Float = 0
-        for f in 0..<h { ni += encoderKernel[i * h + f] * encoderKernel[i * h + f] }
-        ni = ni.squareRoot()
-        for j in 0..<itemCount {
-            var d: Float = 0, nj: Float = 0
-            for f in 0..<h { d += encoderKernel[i * h + f] * encoderKernel[j * h + f]; nj += encoderKernel[j * h + f] * encoderKernel[j * h + f] }
-            scores[j] = ni * nj > 0 ? d / (ni * nj.squareRoot()) : 0
-        }
+        cosineSimilarities(toRow: Int(item), of: encoderKernel, width: hidden, rows: itemCount, into: scores)
     }
 }
 

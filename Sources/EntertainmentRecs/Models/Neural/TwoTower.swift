@@ -265,16 +265,9 @@ struct TwoTowerModel: ScoringModel {
         score(userVector(for: history), rows: 1, into: scores.baseAddress!)
     }
 
+    /// Cosine similarity of the item vectors.
     func similarities(toItem item: Int32, into scores: UnsafeMutableBufferPointer<Float>) {
-        let k = factors, i = Int(item)
-        var ni: Float = 0
-        for f in 0..<k { ni += itemVectors[i * k + f] * itemVectors[i * k + f] }
-        ni = ni.squareRoot()
-        for j in 0..<itemCount {
-            var d: Float = 0, nj: Float = 0
-            for f in 0..<k { d += itemVectors[i * k + f] * itemVectors[j * k + f]; nj += itemVectors[j * k + f] * itemVectors[j * k + f] }
-            scores[j] = ni * nj > 0 ? d / (ni * nj.squareRoot()) : 0
-        }
+        cosineSimilarities(toRow: Int(item), of: itemVectors, width: factors, rows: itemCount, into: scores)
     }
 }
 
