@@ -6,7 +6,6 @@
 #include "ckernels.h"
 #include "ck_vector.h"
 #include <sched.h>
-#include <time.h>
 #include <string.h>
 
 CK_CLONES
@@ -34,11 +33,7 @@ void ck_add(float *restrict y, const float *restrict x, size_t n) {
 /* Step coordination for data-parallel training: GCC/clang atomic builtins on plain
  * int64_t (so Swift can hold the counters in ordinary memory). */
 int64_t ck_counter_add(int64_t *counter, int64_t delta) {
-    return __atomic_add_fetch(counter, delta, __ATOMIC_SEQ_CST);
-}
-
-int64_t ck_counter_exchange(int64_t *counter, int64_t value) {
-    return __atomic_exchange_n(counter, value, __ATOMIC_SEQ_CST);
+    return __atomic_add_fetch(counter, delta, __ATOMIC_ACQ_REL);
 }
 
 int64_t ck_counter_load(const int64_t *counter) {
@@ -66,24 +61,4 @@ void ck_counter_wait(const int64_t *counter, int64_t target) {
         ck_cpu_relax();
     }
     while (__atomic_load_n(counter, __ATOMIC_ACQUIRE) < target) sched_yield();
-}
-
-static uint64_t ck_now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-int64_t ck_counter_spin_while(const int64_t *counter, int64_t value, uint64_t max_ns) {
-    uint64_t deadline = 0;
-    for (unsigned spin = 0;; spin++) {
-        int64_t now = __atomic_load_n(counter, __ATOMIC_ACQUIRE);
-        if (now != value) return now;
-        if ((spin & 63) == 0) {
-            uint64_t t = ck_now_ns();
-            if (deadline == 0) deadline = t + max_ns;
-            else if (t >= deadline) return now;
-        }
-        ck_cpu_relax();
-    }
 }

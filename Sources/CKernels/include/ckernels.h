@@ -219,19 +219,15 @@ int ck_spd_inverse(float *a, size_t n);
 void ck_add(float *y, const float *x, size_t n);
 
 /// Counters for coordinating threads (data-parallel training steps), atomic on plain
-/// 8-byte-aligned int64_t: add (returns the new value) and exchange (returns the old one)
-/// are sequentially consistent, load acquires, store releases (so writes before an add,
-/// exchange or store are visible to a thread whose load or add sees its result).
+/// 8-byte-aligned int64_t: add is acquire-release and returns the new value, load
+/// acquires, store releases (so writes before an add or store are visible to a thread
+/// whose load or add sees its result).
 /// `ck_counter_wait` returns once `*counter >= target`: it spins briefly, then yields the
 /// core between checks. Only wait for work another running thread has already claimed.
-/// `ck_counter_spin_while` spins while `*counter == value`, for at most about `max_ns`
-/// nanoseconds, and returns the last value read (still `value` on timeout).
 int64_t ck_counter_add(int64_t *counter, int64_t delta);
-int64_t ck_counter_exchange(int64_t *counter, int64_t value);
 int64_t ck_counter_load(const int64_t *counter);
 void ck_counter_store(int64_t *counter, int64_t value);
 void ck_counter_wait(const int64_t *counter, int64_t target);
-int64_t ck_counter_spin_while(const int64_t *counter, int64_t value, uint64_t max_ns);
 
 #ifdef __cplusplus
 }

@@ -90,22 +90,9 @@ enum Kernels {
         ck_counter_add(counter, delta)
     }
 
-    /// Stores `value`, returns the previous value (sequentially consistent).
-    static func counterExchange(_ counter: UnsafeMutablePointer<Int64>, _ value: Int64) -> Int64 {
-        ck_counter_exchange(counter, value)
-    }
-
-    /// Spins while `counter` equals `value`, for at most about `nanoseconds`; returns the
-    /// last value read.
-    static func counterSpin(_ counter: UnsafePointer<Int64>, whileEqualTo value: Int64, nanoseconds: UInt64) -> Int64 {
-        ck_counter_spin_while(counter, value, nanoseconds)
-    }
-
     static func counterStore(_ counter: UnsafeMutablePointer<Int64>, _ value: Int64) {
         ck_counter_store(counter, value)
     }
-
-    static func counterLoad(_ counter: UnsafePointer<Int64>) -> Int64 { ck_counter_load(counter) }
 
     /// Returns once `counter` ≥ `target` (spins briefly, then yields the core).
     static func counterWait(_ counter: UnsafePointer<Int64>, atLeast target: Int64) {

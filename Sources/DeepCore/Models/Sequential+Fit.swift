@@ -1,5 +1,4 @@
 import Dispatch
-import Foundation
 
 extension Sequential {
     /// Trains the model on `x` (samples × features) against `y` for `epochs` passes.
@@ -84,7 +83,7 @@ extension Sequential {
 
 /// One `fit` call's state: the batch plan, the sample order and the metric accumulators.
 /// `runEpoch` is the hot loop; it allocates nothing per batch.
-final class TrainingLoop: StepJob, @unchecked Sendable {
+final class TrainingLoop: @unchecked Sendable {
     let model: Sequential
     let optimizer: Optimizer
     let evaluator: LossEvaluator
@@ -113,13 +112,6 @@ final class TrainingLoop: StepJob, @unchecked Sendable {
     /// finite (0/1), update applied (0/1).
     private let outcome: UnsafeMutablePointer<Double>
 
-    /// The threads that run split steps (nil on one thread), and the step they run.
-    private var team: StepTeam?
-    private var split = (rows: 0, start: 0, share: 0, chunks: 0,
-                         context: LayerContext(isTraining: true, step: 0, seed: 0))
-    private let useDispatch = ProcessInfo.processInfo.environment["DEEPCORE_SPLIT"] == "dispatch"
-    private let chunksPerWorker = Int(ProcessInfo.processInfo.environment["DEEPCORE_CPW"] ?? "1") ?? 1
-
     /// The counters of a split step; each is claimed or counted with `Kernels.counterAdd`.
     private enum Counter: Int, CaseIterable {
         case nextChunk, chunksDone, nextSum, sumsDone, decided, nextUpdate
@@ -145,10 +137,10 @@ final class TrainingLoop: StepJob, @unchecked Sendable {
             ? 1 : max(1, min(model.threads, self.batchSize / 64))
         let arenaCount = model.arena!.count
         let mainGradients = model.arena!.gradients
-        let extra = (1..<max(workers * chunksPerWorker, 1)).map { [workspace] _ in workspace.floats(arenaCount) }
+        let extra = (1..<max(workers, 1)).map { [workspace] _ in workspace.floats(arenaCount) }
         extraGradients = extra
         gradientShifts = [0] + extra.map { $0 - mainGradients }
-        workerLosses = UnsafeMutableRawPointer(workspace.indices(workers * chunksPerWorker)).bindMemory(to: Double.self, capacity: workers * chunksPerWorker)
+        workerLosses = UnsafeMutableRawPointer(workspace.indices(workers)).bindMemory(to: Double.self, capacity: workers)
         // A few ranges per thread (≥ 2,048 floats each), so a thread that arrives late
         // finds work left rather than a range to wait for.
         let pieces = workers > 1 ? max(1, min(4 * workers, arenaCount / 2048)) : 1
@@ -156,14 +148,6 @@ final class TrainingLoop: StepJob, @unchecked Sendable {
         rangeFinite = workspace.indices(pieces)
         counters = workspace.indices(Counter.allCases.count * 8)
         outcome = UnsafeMutableRawPointer(workspace.indices(3)).bindMemory(to: Double.self, capacity: 3)
-        if workers > 1 && !useDispatch { team = StepTeam(job: self, helpers: workers - 1) }
-    }
-
-    deinit { team?.stop() }
-
-    func runShare() {
-        splitStep(rows: split.rows, start: split.start, share: split.share, chunks: split.chunks,
-                  context: split.context)
     }
 
     /// One training step on the batch `order[start..<start + rows]`: gathers its rows into
@@ -184,15 +168,9 @@ final class TrainingLoop: StepJob, @unchecked Sendable {
             return (loss, true)
         }
         // Split: contiguous chunks of rows; only non-empty chunks run (and are summed).
-        let pieces = rows >= 64 * workers * chunksPerWorker ? workers * chunksPerWorker : workers
-        let share = (rows + pieces - 1) / pieces
+        let share = (rows + workers - 1) / workers
         let chunks = (rows + share - 1) / share
         for c in 0..<Counter.allCases.count { counters[c * 8] = 0 }
-        if let team {
-            split = (rows, start, share, chunks, context)
-            team.run()
-            return (outcome[0], outcome[1] != 0)
-        }
         let box = UncheckedBox(self)
         DispatchQueue.concurrentPerform(iterations: chunks) { _ in
             box.value.splitStep(rows: rows, start: start, share: share, chunks: chunks, context: context)
@@ -361,96 +339,4 @@ extension Sequential {
 struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
-}
-
-/// Work a ``StepTeam`` runs: every member calls `runShare()` once per step.
-protocol StepJob: AnyObject {
-    func runShare()
-}
-
-/// Helper threads of our own for the split training steps of one `fit` call. The thread
-/// calling ``run()`` always takes part; helpers join when they notice the step. Between
-/// steps a helper spins for a short while (so back-to-back steps start without a wake-up,
-/// which on this VM costs tens of µs), then sleeps on a semaphore. A helper that notices
-/// a step late, after the caller has closed it, skips it; so the job must be one whose
-/// members claim work (any number of them may run, one may do everything).
-final class StepTeam: @unchecked Sendable {
-    private unowned(unsafe) let job: any StepJob
-    let helpers: Int
-    /// generation, entered, finished, stop; then one `sleeping` flag per helper (one per
-    /// cache line each).
-    private let words: UnsafeMutablePointer<Int64>
-    private let wake: [DispatchSemaphore]
-    private static let closed: Int64 = 1 << 40
-    private var generation: UnsafeMutablePointer<Int64> { words }
-    private var entered: UnsafeMutablePointer<Int64> { words + 8 }
-    private var finished: UnsafeMutablePointer<Int64> { words + 16 }
-    private var stopFlag: UnsafeMutablePointer<Int64> { words + 24 }
-    private func sleeping(_ i: Int) -> UnsafeMutablePointer<Int64> { words + 32 + 8 * i }
-
-    /// Starts `helpers` threads for `job` (the job must outlive the team's use: call
-    /// ``stop()`` before it goes away).
-    init(job: any StepJob, helpers: Int) {
-        self.job = job
-        self.helpers = helpers
-        let count = 32 + 8 * max(helpers, 1)
-        words = UnsafeMutablePointer<Int64>.allocate(capacity: count)
-        words.initialize(repeating: 0, count: count)
-        Kernels.counterStore(words + 8, StepTeam.closed)
-        wake = (0..<helpers).map { _ in DispatchSemaphore(value: 0) }
-        // Only as many helpers spin as there are other cores; the rest sleep at once.
-        let spinners = max(0, ProcessInfo.processInfo.activeProcessorCount - 1)
-        for i in 0..<helpers {
-            let spin = UInt64(ProcessInfo.processInfo.environment["DEEPCORE_SPIN"] ?? "50000") ?? 50_000
-            let thread = Thread { [self] in helperLoop(i, spinNanoseconds: i < spinners ? spin : 0) }
-            thread.name = "DeepCore.fit.\(i + 1)"
-            thread.start()
-        }
-    }
-
-    deinit { words.deallocate() }
-
-    /// Runs one step: wakes the helpers, runs the job's share on this thread, and returns
-    /// once every helper that joined this step has finished it.
-    func run() {
-        Kernels.counterStore(finished, 0)
-        Kernels.counterStore(entered, 0)         // opens the step (releases the job's inputs)
-        Kernels.counterAdd(generation)
-        for i in 0..<helpers where Kernels.counterExchange(sleeping(i), 0) == 1 { wake[i].signal() }
-        job.runShare()
-        let joined = Kernels.counterAdd(entered, StepTeam.closed) - StepTeam.closed
-        Kernels.counterWait(finished, atLeast: joined)
-    }
-
-    /// Ends the helper threads (after the last ``run()``).
-    func stop() {
-        Kernels.counterStore(stopFlag, 1)
-        Kernels.counterAdd(generation)
-        for i in 0..<helpers where Kernels.counterExchange(sleeping(i), 0) == 1 { wake[i].signal() }
-    }
-
-    private func helperLoop(_ i: Int, spinNanoseconds: UInt64) {
-        var seen: Int64 = 0
-        while true {
-            var now = Kernels.counterSpin(generation, whileEqualTo: seen, nanoseconds: spinNanoseconds)
-            if now == seen {
-                // Sleep. The flag and the generation are both read-modify-written
-                // (sequentially consistent), so either `run` sees the flag and signals, or
-                // this thread sees the new generation.
-                _ = Kernels.counterExchange(sleeping(i), 1)
-                now = Kernels.counterAdd(generation, 0)
-                if now == seen {
-                    wake[i].wait()
-                } else if Kernels.counterExchange(sleeping(i), 0) == 0 {
-                    wake[i].wait()   // `run` took the flag: consume its signal
-                }
-                now = Kernels.counterLoad(generation)
-            }
-            seen = now
-            if Kernels.counterLoad(stopFlag) != 0 { return }
-            guard Kernels.counterAdd(entered) < StepTeam.closed else { continue }   // closed: too late
-            job.runShare()
-            Kernels.counterAdd(finished)
-        }
-    }
 }
