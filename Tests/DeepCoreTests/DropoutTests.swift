@@ -149,25 +149,9 @@ private func training(step: UInt64 = 0, seed: UInt64 = 42) -> LayerContext {
             return Reference.loss(.meanSquaredError, affine(h, t[2], t[3], outputs), ys)
         }
         let params = model.parameters
-        var theta = params.map { $0.tensor.scalars.map(Double.init) }
+        let theta = params.map { $0.tensor.scalars.map(Double.init) }
         #expect(abs(lossValue - f(theta)) <= 1e-5 * max(1, abs(f(theta))), "loss \(lossValue) vs \(f(theta))")
-        let h = 1e-5
-        var num = 0.0, den = 0.0
-        for (pi, p) in params.enumerated() {
-            let g = UnsafeBufferPointer(start: p.gradient!, count: p.count)
-            for j in 0..<p.count {
-                let saved = theta[pi][j]
-                theta[pi][j] = saved + h
-                let up = f(theta)
-                theta[pi][j] = saved - h
-                let down = f(theta)
-                theta[pi][j] = saved
-                let numeric = (up - down) / (2 * h)
-                num += (Double(g[j]) - numeric) * (Double(g[j]) - numeric)
-                den += numeric * numeric
-            }
-        }
-        let rel = num.squareRoot() / max(den.squareRoot(), 1e-12)
+        let rel = Reference.normwiseGradientError(params, theta, f).relative
         #expect(rel <= 1e-4, "normwise gradient error \(rel)")
     }
 

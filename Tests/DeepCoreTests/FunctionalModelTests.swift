@@ -237,15 +237,7 @@ struct GraphFixture {
         let n = 32 * 60
         let ids = (0..<n).map { _ in Float(rng.nextIndex(below: 50)) }
         let f = Tensor(shape: [n, 4], scalars: (0..<(n * 4)).map { _ in rng.nextFloat(in: -1...1) })
-        final class Probe: Callback {
-            var atBatch10: UInt64 = 0
-            var atBatch50: UInt64 = 0
-            func onBatchEnd(_ batch: Int, logs: BatchLogs) {
-                if batch == 10 { atBatch10 = allocation_counter_value() }
-                if batch == 50 { atBatch50 = allocation_counter_value() }
-            }
-        }
-        let probe = Probe()
+        let probe = AllocationProbe()
         try model.fit([Tensor(ids), Tensor(ids.reversed()), f], Tensor(ids.map { $0 < 25 ? 1 : 0 }),
                       epochs: 1, batchSize: 32, callbacks: [probe], verbose: .silent)
         #expect(probe.atBatch50 - probe.atBatch10 == 0, "\(probe.atBatch50 - probe.atBatch10) allocations in 40 steps")

@@ -36,6 +36,32 @@ enum Reference {
         return rows
     }
 
+    /// The normwise error ‖analytic − numeric‖ / ‖numeric‖ of the parameters' gradients
+    /// against central differences (step `h`) of `f` at `theta`, and where it is worst
+    /// (parameter, index, absolute error).
+    static func normwiseGradientError(_ params: [Parameter], _ theta: [[Double]], h: Double = 1e-5,
+                                      _ f: ([[Double]]) -> Double) -> (relative: Double, worst: (Int, Int, Double)) {
+        var theta = theta
+        var num = 0.0, den = 0.0, worst = (0, 0, 0.0)
+        for (pi, p) in params.enumerated() {
+            let g = UnsafeBufferPointer(start: p.gradient!, count: p.count)
+            for j in 0..<p.count {
+                let saved = theta[pi][j]
+                theta[pi][j] = saved + h
+                let up = f(theta)
+                theta[pi][j] = saved - h
+                let down = f(theta)
+                theta[pi][j] = saved
+                let numeric = (up - down) / (2 * h)
+                let d = abs(Double(g[j]) - numeric)
+                num += d * d
+                den += numeric * numeric
+                if d > worst.2 { worst = (pi, j, d) }
+            }
+        }
+        return (num.squareRoot() / max(den.squareRoot(), 1e-12), worst)
+    }
+
     static func loss(_ loss: Loss, _ out: [[Double]], _ y: [[Double]]) -> Double {
         let n = Double(out.count)
         let sig = { (z: Double) in 1 / (1 + exp(-z)) }

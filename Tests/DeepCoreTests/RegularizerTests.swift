@@ -48,7 +48,7 @@ import Testing
 
         let params = model.parameters  // kernel 0, bias 0, kernel 1, bias 1
         let regularizers: [Regularizer?] = [first.kernelRegularizer, nil, last.kernelRegularizer, nil]
-        var theta = params.map { $0.tensor.scalars.map(Double.init) }
+        let theta = params.map { $0.tensor.scalars.map(Double.init) }
         #expect(theta[0].allSatisfy { abs($0) > 1e-3 }, "L1 is not differentiable at 0")
         let xs = (0..<batch).map { r in (0..<inputs).map { Double(x[r, $0]) } }
         let ys = (0..<batch).map { [Double(y[$0, 0])] }
@@ -61,25 +61,7 @@ import Testing
         let f = { (t: [[Double]]) in Reference.loss(.binaryCrossentropy, Reference.forward(model, t, xs), ys) + penalty(t) }
         #expect(abs(first.regularizationPenalty + last.regularizationPenalty - penalty(theta)) < 1e-6)
 
-        let h = 1e-5
-        var num = 0.0, den = 0.0, worst = (0, 0, 0.0)
-        for (pi, p) in params.enumerated() {
-            let g = UnsafeBufferPointer(start: p.gradient!, count: p.count)
-            for j in 0..<p.count {
-                let saved = theta[pi][j]
-                theta[pi][j] = saved + h
-                let up = f(theta)
-                theta[pi][j] = saved - h
-                let down = f(theta)
-                theta[pi][j] = saved
-                let numeric = (up - down) / (2 * h)
-                let d = abs(Double(g[j]) - numeric)
-                num += d * d
-                den += numeric * numeric
-                if d > worst.2 { worst = (pi, j, d) }
-            }
-        }
-        let rel = num.squareRoot() / max(den.squareRoot(), 1e-12)
+        let (rel, worst) = Reference.normwiseGradientError(params, theta, f)
         #expect(rel <= 1e-4, "normwise error \(rel); worst parameter \(worst.0) index \(worst.1)")
     }
 

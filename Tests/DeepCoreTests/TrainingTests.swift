@@ -16,6 +16,16 @@ func hyperplaneData(samples: Int, features: Int, seed: UInt64, planeSeed: UInt64
     return (x, Tensor(shape: [samples, 1], scalars: labels))
 }
 
+/// Reads this thread's allocation counter after batches 10 and 50 of a `fit`.
+final class AllocationProbe: Callback {
+    var atBatch10: UInt64 = 0
+    var atBatch50: UInt64 = 0
+    func onBatchEnd(_ batch: Int, logs: BatchLogs) {
+        if batch == 10 { atBatch10 = allocation_counter_value() }
+        if batch == 50 { atBatch50 = allocation_counter_value() }
+    }
+}
+
 func seedModel(features: Int = 64, seed: UInt64 = 42) -> Sequential {
     let model = Sequential([
         Input(shape: [features]),
@@ -91,15 +101,7 @@ func seedModel(features: Int = 64, seed: UInt64 = 42) -> Sequential {
         guard allocation_counter_supported() != 0 else { return }
         let (x, y) = hyperplaneData(samples: 32 * 60, features: 64, seed: 8)
         let model = seedModel()
-        final class Probe: Callback {
-            var atBatch10: UInt64 = 0
-            var atBatch50: UInt64 = 0
-            func onBatchEnd(_ batch: Int, logs: BatchLogs) {
-                if batch == 10 { atBatch10 = allocation_counter_value() }
-                if batch == 50 { atBatch50 = allocation_counter_value() }
-            }
-        }
-        let probe = Probe()
+        let probe = AllocationProbe()
         try model.fit(x, y, epochs: 1, batchSize: 32, callbacks: [probe], verbose: .silent)
         #expect(probe.atBatch10 > 0, "the allocation counter is not counting")
         #expect(probe.atBatch50 - probe.atBatch10 == 0, "\(probe.atBatch50 - probe.atBatch10) allocations in 40 steps")
