@@ -1,7 +1,8 @@
 // recs-bench: throughput of the kernels and models, each checked before it is timed.
-//   swift run -c release recs-bench [--cases peak,gemm,seed,alloc,recs,neumf] [--repeats 7] [--json out.json]
+//   swift run -c release recs-bench [--cases peak,gemm,seed,alloc,recs,neumf,neumf1m] [--repeats 7] [--json out.json]
 //   (recs: iALS per iteration, top-K serving, EASE fit; --benchmarks DIR adds the real catalogs;
-//    neumf: NeuMF training with lazy and dense embedding updates, and scoring)
+//    neumf: NeuMF training with lazy and dense embedding updates, and scoring, on an ML-100K-sized
+//    set; neumf1m: the same on MovieLens-1M's 6,040 × 3,706 shape; --neumf-variants lazy picks one update)
 import ArgumentParser
 import DeepCore
 import Foundation
@@ -11,8 +12,8 @@ struct RecsBench: ParsableCommand {
         commandName: "recs-bench",
         abstract: "Measure FP32 peak, GEMM per ISA vs OpenBLAS, seed-model training and prediction, allocations per step, recommenders, NeuMF training and scoring.")
 
-    @Option(help: "Comma-separated cases: peak, gemm, seed, alloc, recs, neumf (seed also measures the peak).")
-    var cases = "peak,gemm,seed,alloc,recs,neumf"
+    @Option(help: "Comma-separated cases: peak, gemm, seed, alloc, recs, neumf, neumf1m (seed also measures the peak).")
+    var cases = "peak,gemm,seed,alloc,recs,neumf,neumf1m"
     @Option(help: "The leave-one-out benchmark folder (../shared/benchmarks) for EASE fit times.")
     var benchmarks: String?
     @Option(help: "Timed repeats per case (the median is reported).")
@@ -23,16 +24,23 @@ struct RecsBench: ParsableCommand {
     var threads = "1,2"
     @Option(help: "GEMM shapes as MxNxK, comma-separated (default: the training shapes, 1024³, 2048³).")
     var gemmShapes: String?
+    @Option(help: "Embedding updates the NeuMF cases train with, comma-separated: lazy, dense.")
+    var neumfVariants = "lazy,dense"
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
     func run() throws {
-        let known: Set = ["peak", "gemm", "seed", "alloc", "recs", "neumf"]
+        let known = Set(["peak", "gemm", "seed", "alloc", "recs"] + NeuralBench.Shape.all.map(\.name))
         let wanted = Set(cases.split(separator: ",").map(String.init))
         guard wanted.isSubset(of: known) else {
             throw ValidationError("unknown case(s): \(wanted.subtracting(known).sorted().joined(separator: ", "))")
         }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        let updates = neumfVariants.split(separator: ",").map(String.init)
+        let knownUpdates = NeuralBench.variants.map(\.0)
+        guard !updates.isEmpty, updates.allSatisfy(knownUpdates.contains) else {
+            throw ValidationError("--neumf-variants: choose from \(knownUpdates.joined(separator: ", ")), got '\(neumfVariants)'")
+        }
         let batches = batchSizes.split(separator: ",").compactMap { Int($0) }
         print("recs-bench: kernels \(KernelISA.active), native \(KernelISA.native), available "
               + KernelISA.available.map(\.description).joined(separator: " "))
@@ -63,8 +71,8 @@ struct RecsBench: ParsableCommand {
         if wanted.contains("recs") {
             results += try RecommenderBench.run(repeats: repeats, benchmarks: benchmarks)
         }
-        if wanted.contains("neumf") {
-            results += try NeuralBench.run(repeats: repeats)
+        for shape in NeuralBench.Shape.all where wanted.contains(shape.name) {
+            results += try NeuralBench.run(shape, variants: updates, repeats: repeats)
         }
         printTable(results)
         if let json {

@@ -26,22 +26,33 @@ GEMM_SHAPES = [(32, 128, 64), (256, 128, 64), (256, 64, 128), (1024, 1024, 1024)
 GEMM_CASES = [(False, False, "NN"), (False, True, "NT"), (True, False, "TN")]
 GEMM_TOLERANCE = 1e-5  # normwise, against a float64 NumPy reference
 
-# NeuMF (He et al. 2017) on an ML-100K-sized synthetic set, as recs-bench's NeuralBench.
-NEUMF_USERS = 943
-NEUMF_ITEMS = 1_682
-NEUMF_INTERACTIONS = 99_057
+# NeuMF (He et al. 2017) on synthetic sets of two shapes, as recs-bench's NeuralBench.
 NEUMF_NEGATIVES = 4
-NEUMF_SAMPLES = NEUMF_INTERACTIONS * (1 + NEUMF_NEGATIVES)  # 495,285
 NEUMF_GMF = 8
 NEUMF_MLP = [64, 32, 16, 8]
 NEUMF_BATCH = 256
 NEUMF_PREDICT_PAIRS = 100_000
 NEUMF_PREDICT_BATCH = 1024
-# (943 + 1,682)·(8 + 32) embeddings + the dense layers 64→32→16→8 and 16→1.
-NEUMF_PARAMETERS = ((NEUMF_USERS + NEUMF_ITEMS) * (NEUMF_GMF + NEUMF_MLP[0] // 2)
-                    + 64 * 32 + 32 + 32 * 16 + 16 + 16 * 8 + 8 + 16 + 1)  # 107,761
-NEUMF_FIT_SHAPE = f"batch {NEUMF_BATCH} {NEUMF_SAMPLES}"
-NEUMF_PREDICT_SHAPE = f"batch {NEUMF_PREDICT_BATCH} {NEUMF_PREDICT_PAIRS}"
+
+
+class NeumfShape:
+    """A NeuMF case's synthetic set (as NeuralBench.Shape): catalog size and positives."""
+
+    def __init__(self, name, users, items, interactions, scoring_tag=""):
+        self.name, self.users, self.items, self.interactions = name, users, items, interactions
+        self.samples = interactions * (1 + NEUMF_NEGATIVES)
+        # (users + items)·(8 + 32) embeddings + the dense layers 64→32→16→8 and 16→1.
+        self.parameters = ((users + items) * (NEUMF_GMF + NEUMF_MLP[0] // 2)
+                           + 64 * 32 + 32 + 32 * 16 + 16 + 16 * 8 + 8 + 16 + 1)
+        self.fit_shape = f"batch {NEUMF_BATCH} {self.samples}"
+        # The tag tells the scoring rows of the shapes apart (compare.py joins on the shape).
+        self.predict_shape = f"batch {NEUMF_PREDICT_BATCH} {NEUMF_PREDICT_PAIRS}{scoring_tag}"
+
+
+# Case neumf: ML-100K-sized, 495,285 samples, 107,761 parameters, checksum 392966083047515.
+# Case neumf1m: MovieLens-1M's 6,040 × 3,706 catalog, 1,000,000 samples, 392,601 parameters.
+NEUMF_SHAPES = [NeumfShape("neumf", 943, 1_682, 99_057),
+                NeumfShape("neumf1m", 6_040, 3_706, 200_000, " 6040×3706")]
 # Mean loss of the warm-up epoch must beat the best constant predictor (BCE of a 1:4 mix = 0.5004).
 NEUMF_MAX_LOSS = 0.50
 # AUC of the trained model's scores of the training samples (0.5 = chance).
@@ -100,41 +111,42 @@ class SplitMix64:
         return int(n * u * math.sqrt(u))  # IEEE ops, correctly rounded: same as Swift
 
 
-def neumf_data():
-    """The pre-sampled NeuMF epoch and scoring pairs, identical to recs-bench's.
+def neumf_data(shape):
+    """The pre-sampled NeuMF epoch and scoring pairs of `shape`, identical to recs-bench's.
 
-    Positives: 99,057 distinct (user, item) pairs, users uniform, items ⌊n·u^1.5⌋ (skewed to
-    low ids); each followed by 4 uniform negatives the user has not interacted with.
-    Returns int64 arrays users, items, float32 labels, the scoring pairs and the checksum
-    recs-bench prints.
+    Positives: `shape.interactions` distinct (user, item) pairs, users uniform, items
+    ⌊n·u^1.5⌋ (skewed to low ids); each followed by 4 uniform negatives the user has not
+    interacted with. Returns int64 arrays users, items, float32 labels, the scoring pairs and
+    the checksum recs-bench prints.
     """
     import numpy as np
+    n_users, n_items = shape.users, shape.items
     rng = SplitMix64(2017)
     seen = set()
     positives = []
-    while len(positives) < NEUMF_INTERACTIONS:
-        u, i = rng.index(NEUMF_USERS), rng.skewed_index(NEUMF_ITEMS)
-        key = u * NEUMF_ITEMS + i
+    while len(positives) < shape.interactions:
+        u, i = rng.index(n_users), rng.skewed_index(n_items)
+        key = u * n_items + i
         if key not in seen:
             seen.add(key)
             positives.append((u, i))
     users, items, labels = [], [], []
     for u, i in positives:
         users.append(u); items.append(i); labels.append(1)
-        base = u * NEUMF_ITEMS
+        base = u * n_items
         for _ in range(NEUMF_NEGATIVES):
-            j = rng.index(NEUMF_ITEMS)
+            j = rng.index(n_items)
             while base + j in seen:
-                j = rng.index(NEUMF_ITEMS)
+                j = rng.index(n_items)
             users.append(u); items.append(j); labels.append(0)
     scoring = SplitMix64(7)
     pu, pi = [], []
     for _ in range(NEUMF_PREDICT_PAIRS):
-        pu.append(scoring.index(NEUMF_USERS))
-        pi.append(scoring.index(NEUMF_ITEMS))
+        pu.append(scoring.index(n_users))
+        pi.append(scoring.index(n_items))
     users, items = np.array(users, dtype=np.int64), np.array(items, dtype=np.int64)
     labels = np.array(labels, dtype=np.float32)
-    keys = (users * NEUMF_ITEMS + items) * 2 + labels.astype(np.int64)
+    keys = (users * n_items + items) * 2 + labels.astype(np.int64)
     checksum = int(np.sum(keys * (np.arange(len(keys), dtype=np.int64) % 1000 + 1)))
     return users, items, labels, np.array(pu, dtype=np.int64), np.array(pi, dtype=np.int64), checksum
 
@@ -158,11 +170,11 @@ def neumf_auc(scores, labels):
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def neumf_check_ranking(scores, labels, who):
+def neumf_check_ranking(scores, labels, who, case="neumf"):
     """The trained model must rank the training positives above their negatives: AUC ≥
     NEUMF_MIN_AUC (as recs-bench)."""
     auc = neumf_auc(scores, labels)
-    print(f"{who} neumf: training AUC {auc:.4f}", file=sys.stderr)
+    print(f"{who} {case}: training AUC {auc:.4f}", file=sys.stderr)
     assert auc >= NEUMF_MIN_AUC, f"{who} NeuMF does not rank positives higher (AUC {auc})"
 
 
@@ -215,7 +227,7 @@ def with_flops(r, per_sample):
 
 def parse_args(description):
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--cases", default="gemm,seed,neumf", help="comma-separated: gemm, seed, neumf")
+    p.add_argument("--cases", default="gemm,seed,neumf,neumf1m", help="comma-separated: gemm, seed, neumf, neumf1m")
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--batch-sizes", default="32,256")
     p.add_argument("--threads", default="1,2", help="thread counts for seed-fit and neumf-fit (gemm, predict: 1)")
@@ -276,7 +288,7 @@ def fmt(x):
 
 
 def print_table(results):
-    print(f"{'case':14}{'variant':12}{'shape':20}{'thr':4}{'median':22}{'min…max':22}")
+    print(f"{'case':14}{'variant':12}{'shape':28}{'thr':4}{'median':22}{'min…max':22}")
     for r in results:
-        print(f"{r['name']:14}{r['variant']:12}{r['shape']:20}{r['threads']:<4}"
+        print(f"{r['name']:14}{r['variant']:12}{r['shape']:28}{r['threads']:<4}"
               f"{fmt(r['median']) + ' ' + r['unit']:22}{fmt(r['min']) + '…' + fmt(r['max']):22}")

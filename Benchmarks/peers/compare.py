@@ -9,7 +9,9 @@ carry the same ratio). For GEMM, "ours" is the `auto` variant (what DeepCore cal
 our best single ISA and OpenBLAS from the same run beside it; the keras column's GEMM
 rows are eager tf.matmul. NeuMF training has two rows of ours ("neumf-fit lazy" and
 "neumf-fit dense", DeepCore's embedding updates), each against the peers' one row (dense
-embedding gradients + Adam). No third-party packages.
+embedding gradients + Adam). The NeuMF shapes (case neumf: "batch 256 495285"; case
+neumf1m: "batch 256 1000000", scoring "batch 1024 100000 6040×3706") are told apart by the
+shape string. No third-party packages.
 """
 import argparse
 import json

@@ -14,8 +14,9 @@ NeuMF (He et al. 2017; GMF 8 + MLP [64, 32, 16, 8], ReLU, Dense(1, sigmoid) over
 branches, as recs-bench's NeuralBench and the authors' Keras code): functional Model with
 two int inputs, Embedding (N(0, 0.01²)) + Flatten, Multiply, Concatenate; Adam(1e-3),
 binary cross-entropy; `model.fit([users, items], labels, batch_size=256, epochs=1,
-shuffle=True)` samples/s over the 495,285 pre-sampled samples (common.neumf_data, the same
-as recs-bench) at each thread count; `model.predict` of 100,000 pairs at batch 1024.
+shuffle=True)` samples/s over the pre-sampled samples (common.neumf_data, the same as
+recs-bench; case neumf: 943 × 1,682, 495,285 samples; case neumf1m: 6,040 × 3,706,
+1,000,000 samples) at each thread count; `model.predict` of 100,000 pairs at batch 1024.
 """
 import os
 import sys
@@ -92,17 +93,19 @@ def worker(args, threads):
             results += common.with_flops(
                 common.result("seed-predict", "keras", "batch 1024", "samples/s", rates),
                 common.PREDICT_FLOPS_PER_SAMPLE)
-    if "neumf" in args.cases:
-        results += neumf(args, threads, keras)
+    for shape in common.NEUMF_SHAPES:
+        if shape.name in args.cases:
+            results += neumf(args, threads, keras, shape)
     import json
     print(json.dumps(results))
 
 
-def neumf(args, threads, keras):
+def neumf(args, threads, keras, shape):
     import numpy as np
     from keras import layers
-    users, items, labels, pu, pi, checksum = common.neumf_data()
-    print(f"neumf data: {len(labels)} samples, checksum {checksum}", file=sys.stderr)
+    users, items, labels, pu, pi, checksum = common.neumf_data(shape)
+    print(f"{shape.name} data: {len(labels)} samples, {shape.users} users × {shape.items} items, "
+          f"checksum {checksum}", file=sys.stderr)
     users, items = users.astype(np.int32).reshape(-1, 1), items.astype(np.int32).reshape(-1, 1)
     pu, pi = pu.astype(np.int32).reshape(-1, 1), pi.astype(np.int32).reshape(-1, 1)
     y = labels.reshape(-1, 1)
@@ -116,16 +119,16 @@ def neumf(args, threads, keras):
         e = layers.Embedding(count, width, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.01))
         return layers.Flatten()(e(ids))
 
-    gmf = layers.Multiply()([embed(common.NEUMF_USERS, common.NEUMF_GMF, user),
-                             embed(common.NEUMF_ITEMS, common.NEUMF_GMF, item)])
+    gmf = layers.Multiply()([embed(shape.users, common.NEUMF_GMF, user),
+                             embed(shape.items, common.NEUMF_GMF, item)])
     half = common.NEUMF_MLP[0] // 2
-    x = layers.Concatenate()([embed(common.NEUMF_USERS, half, user), embed(common.NEUMF_ITEMS, half, item)])
+    x = layers.Concatenate()([embed(shape.users, half, user), embed(shape.items, half, item)])
     for width in common.NEUMF_MLP[1:]:
         x = layers.Dense(width, activation="relu")(x)
     out = layers.Dense(1, activation="sigmoid")(layers.Concatenate()([gmf, x]))
     model = keras.Model(inputs=[user, item], outputs=out, name="neumf")
-    assert model.count_params() == common.NEUMF_PARAMETERS, \
-        f"keras NeuMF has {model.count_params()} parameters, expected {common.NEUMF_PARAMETERS}"
+    assert model.count_params() == shape.parameters, \
+        f"keras NeuMF has {model.count_params()} parameters, expected {shape.parameters}"
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="binary_crossentropy")
 
     def fit():
@@ -139,23 +142,23 @@ def neumf(args, threads, keras):
     if threads in args.threads:
         # Check before timing (also the warm-up epoch).
         loss = fit()
-        print(f"keras neumf: loss after the warm-up epoch {loss:.4f}", file=sys.stderr)
+        print(f"keras {shape.name}: loss after the warm-up epoch {loss:.4f}", file=sys.stderr)
         assert loss < common.NEUMF_MAX_LOSS, f"keras NeuMF did not learn in one epoch (loss {loss})"
         rates = []
         for _ in range(args.repeats):
             t = time.perf_counter()
             fit()
             rates.append(n / (time.perf_counter() - t))
-        results.append(common.result("neumf-fit", "keras", common.NEUMF_FIT_SHAPE, "samples/s",
+        results.append(common.result("neumf-fit", "keras", shape.fit_shape, "samples/s",
                                      sorted(rates), threads))
     if threads == 1:
         if threads not in args.threads:
             fit()
-        common.neumf_check_ranking(predict(users, items), labels, "keras")
+        common.neumf_check_ranking(predict(users, items), labels, "keras", shape.name)
         p = predict(pu, pi)
         assert p.shape == (common.NEUMF_PREDICT_PAIRS, 1) and bool(((p > 0) & (p < 1)).all())
         rates = common.measure(args.repeats, float(common.NEUMF_PREDICT_PAIRS), lambda: predict(pu, pi))
-        results.append(common.result("neumf-predict", "keras", common.NEUMF_PREDICT_SHAPE, "samples/s", rates))
+        results.append(common.result("neumf-predict", "keras", shape.predict_shape, "samples/s", rates))
     return results
 
 

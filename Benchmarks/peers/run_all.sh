@@ -2,7 +2,7 @@
 # Runs recs-bench and both peers back to back and prints the side-by-side table.
 # Usage: Benchmarks/peers/run_all.sh [OUT_DIR]   (default benchmarks-out/, git-ignored)
 # Env: PEERS_PYTHON (default Benchmarks/peers/.venv/bin/python), REPEATS (default 7),
-#      CASES (default: every case; e.g. CASES=neumf or CASES=gemm,seed,neumf, passed to all
+#      CASES (default: every case; e.g. CASES=neumf,neumf1m or CASES=gemm,seed,neumf, passed to all
 #      three programs: recs-bench rejects names it does not know, the peers skip the cases
 #      they do not have: peak, alloc, recs),
 #      SCRATCH_PATH (default .build-bench: the build folder of recs-bench).

@@ -13,7 +13,8 @@ GFLOP/s (one thread, into a preallocated output).
 NeuMF (He et al. 2017; GMF 8 + MLP [64, 32, 16, 8], ReLU, one output unit over both
 branches, as recs-bench's NeuralBench): nn.Embedding with dense gradients (N(0, 0.01²)),
 xavier-uniform Linear layers, BCEWithLogitsLoss, Adam(lr=1e-3, eps=1e-7), eager; the epoch
-of 495,285 pre-sampled samples (common.neumf_data, the same samples as recs-bench) in
+of pre-sampled samples (common.neumf_data, the same samples as recs-bench; case neumf:
+943 × 1,682, 495,285 samples; case neumf1m: 6,040 × 3,706, 1,000,000 samples) in
 shuffled batches of 256 gathered by index, samples/s per epoch at each thread count;
 scoring 100,000 pairs in batches of 1024 (inference_mode, sigmoid) on one thread.
 """
@@ -111,16 +112,18 @@ def worker(args, threads):
             results += common.with_flops(
                 common.result("seed-predict", "torch", "batch 1024", "samples/s", rates),
                 common.PREDICT_FLOPS_PER_SAMPLE)
-    if "neumf" in args.cases:
-        results += neumf(args, threads, torch)
+    for shape in common.NEUMF_SHAPES:
+        if shape.name in args.cases:
+            results += neumf(args, threads, torch, shape)
     import json
     print(json.dumps(results))
 
 
-def neumf(args, threads, torch):
+def neumf(args, threads, torch, shape):
     nn = torch.nn
-    users_np, items_np, labels_np, pu_np, pi_np, checksum = common.neumf_data()
-    print(f"neumf data: {len(labels_np)} samples, checksum {checksum}", file=sys.stderr)
+    users_np, items_np, labels_np, pu_np, pi_np, checksum = common.neumf_data(shape)
+    print(f"{shape.name} data: {len(labels_np)} samples, {shape.users} users × {shape.items} items, "
+          f"checksum {checksum}", file=sys.stderr)
     users, items = torch.from_numpy(users_np), torch.from_numpy(items_np)
     labels = torch.from_numpy(labels_np)
     pu, pi = torch.from_numpy(pu_np), torch.from_numpy(pi_np)
@@ -130,10 +133,10 @@ def neumf(args, threads, torch):
         def __init__(self):
             super().__init__()
             half = common.NEUMF_MLP[0] // 2
-            self.user_gmf = nn.Embedding(common.NEUMF_USERS, common.NEUMF_GMF)
-            self.item_gmf = nn.Embedding(common.NEUMF_ITEMS, common.NEUMF_GMF)
-            self.user_mlp = nn.Embedding(common.NEUMF_USERS, half)
-            self.item_mlp = nn.Embedding(common.NEUMF_ITEMS, half)
+            self.user_gmf = nn.Embedding(shape.users, common.NEUMF_GMF)
+            self.item_gmf = nn.Embedding(shape.items, common.NEUMF_GMF)
+            self.user_mlp = nn.Embedding(shape.users, half)
+            self.item_mlp = nn.Embedding(shape.items, half)
             layers = []
             for a, b in zip(common.NEUMF_MLP, common.NEUMF_MLP[1:]):
                 layers += [nn.Linear(a, b), nn.ReLU()]
@@ -154,7 +157,7 @@ def neumf(args, threads, torch):
     torch.manual_seed(42)
     model = NeuMF()
     count = sum(p.numel() for p in model.parameters())
-    assert count == common.NEUMF_PARAMETERS, f"torch NeuMF has {count} parameters, expected {common.NEUMF_PARAMETERS}"
+    assert count == shape.parameters, f"torch NeuMF has {count} parameters, expected {shape.parameters}"
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = nn.BCEWithLogitsLoss()
     batch = common.NEUMF_BATCH
@@ -186,23 +189,23 @@ def neumf(args, threads, torch):
     if threads in args.threads:
         # Check before timing (also the warm-up epoch).
         loss = epoch()
-        print(f"torch neumf: loss after the warm-up epoch {loss:.4f}", file=sys.stderr)
+        print(f"torch {shape.name}: loss after the warm-up epoch {loss:.4f}", file=sys.stderr)
         assert loss < common.NEUMF_MAX_LOSS, f"torch NeuMF did not learn in one epoch (loss {loss})"
         rates = []
         for _ in range(args.repeats):
             t = time.perf_counter()
             epoch()
             rates.append(n / (time.perf_counter() - t))
-        results.append(common.result("neumf-fit", "torch", common.NEUMF_FIT_SHAPE, "samples/s",
+        results.append(common.result("neumf-fit", "torch", shape.fit_shape, "samples/s",
                                      sorted(rates), threads))
     if threads == 1:
         if threads not in args.threads:
             epoch()
-        common.neumf_check_ranking(predict(users, items).numpy(), labels_np, "torch")
+        common.neumf_check_ranking(predict(users, items).numpy(), labels_np, "torch", shape.name)
         p = predict(pu, pi)
         assert p.shape == (common.NEUMF_PREDICT_PAIRS,) and bool(((p > 0) & (p < 1)).all())
         rates = common.measure(args.repeats, float(common.NEUMF_PREDICT_PAIRS), lambda: predict(pu, pi))
-        results.append(common.result("neumf-predict", "torch", common.NEUMF_PREDICT_SHAPE, "samples/s", rates))
+        results.append(common.result("neumf-predict", "torch", shape.predict_shape, "samples/s", rates))
     return results
 
 
