@@ -56,4 +56,31 @@ CK_HIDDEN void sgemm_pack_rows8_avx2(size_t k, size_t rows, const float *restric
                                      size_t lda, float *restrict dst, size_t dst_stride);
 #endif
 
+#include <string.h>
+
+/// Rows this far ahead are prefetched by the gather/scatter loops over random table rows
+/// (embedding lookups, lazy optimizer rows, shuffled batches), whose addresses the
+/// hardware prefetcher cannot guess.
+#define CK_PREFETCH_AHEAD 8
+
+#define CK_NO_MEMCPY_IDIOM __attribute__((no_builtin("memcpy")))
+
+/// Copies one row of n floats. Rows in gathers are short (an id pair, an 8- or 32-float
+/// embedding), where a libc memcpy call per row costs more than the copy: constant-size
+/// copies inline to a few moves (a loop of 8-float copies would not: clang turns it back
+/// into one memcpy call). Callers carry CK_NO_MEMCPY_IDIOM so that their row loops stay
+/// loops too.
+static inline void ck_copy_row(float *restrict dst, const float *restrict src, size_t n) {
+    switch (n) {
+    case 1: dst[0] = src[0]; return;
+    case 2: __builtin_memcpy(dst, src, 2 * sizeof(float)); return;
+    case 4: __builtin_memcpy(dst, src, 4 * sizeof(float)); return;
+    case 8: __builtin_memcpy(dst, src, 8 * sizeof(float)); return;
+    case 16: __builtin_memcpy(dst, src, 16 * sizeof(float)); return;
+    case 32: __builtin_memcpy(dst, src, 32 * sizeof(float)); return;
+    case 64: __builtin_memcpy(dst, src, 64 * sizeof(float)); return;
+    default: memcpy(dst, src, n * sizeof(float)); return;
+    }
+}
+
 #endif

@@ -5,6 +5,7 @@
  * Adagrad keeps ε inside the square root.
  */
 #include "ckernels.h"
+#include "ck_internal.h"
 #include "ck_vector.h"
 #include <math.h>
 
@@ -43,10 +44,10 @@ void ck_sgd_step(float *restrict param, float *restrict velocity, const float *r
     }
 }
 
-CK_CLONES
-static void adam_sweep(float *restrict param, float *restrict m, float *restrict v,
-                       const float *restrict grad, size_t n, float alpha, float beta1,
-                       float beta2, float epsilon, float keep) {
+static inline __attribute__((always_inline))
+void adam_body(float *restrict param, float *restrict m, float *restrict v,
+               const float *restrict grad, size_t n, float alpha, float beta1,
+               float beta2, float epsilon, float keep) {
     float one_b1 = 1.0f - beta1, one_b2 = 1.0f - beta2;
     for (size_t i = 0; i < n; i++) {
         float g = grad[i];
@@ -58,14 +59,58 @@ static void adam_sweep(float *restrict param, float *restrict m, float *restrict
     }
 }
 
+CK_CLONES
+static void adam_sweep(float *restrict param, float *restrict m, float *restrict v,
+                       const float *restrict grad, size_t n, float alpha, float beta1,
+                       float beta2, float epsilon, float keep) {
+    adam_body(param, m, v, grad, n, alpha, beta1, beta2, epsilon, keep);
+}
+
+/* One clone for the whole row list (not one dispatch per row); 8- and 32-float rows, the
+ * common embedding widths, get loops of a known trip count. */
+CK_CLONES
+static void adam_row_sweep(float *param, float *m, float *v, const float *grad,
+                           const int32_t *rows, size_t row_count, size_t width, float alpha,
+                           float beta1, float beta2, float epsilon, float keep) {
+    for (size_t r = 0; r < row_count; r++) {
+        if (r + CK_PREFETCH_AHEAD < row_count) {
+            size_t ahead = (size_t)rows[r + CK_PREFETCH_AHEAD] * width;
+            for (size_t k = 0; k < width; k += 16) {   /* every 64-byte line of the row */
+                __builtin_prefetch(param + ahead + k, 1);
+                __builtin_prefetch(m + ahead + k, 1);
+                __builtin_prefetch(v + ahead + k, 1);
+            }
+        }
+        size_t at = (size_t)rows[r] * width;
+        if (width == 8)
+            adam_body(param + at, m + at, v + at, grad + at, 8, alpha, beta1, beta2, epsilon, keep);
+        else if (width == 32)
+            adam_body(param + at, m + at, v + at, grad + at, 32, alpha, beta1, beta2, epsilon, keep);
+        else
+            adam_body(param + at, m + at, v + at, grad + at, width, alpha, beta1, beta2, epsilon, keep);
+    }
+}
+
+/* Bias correction as one scalar: lr·√(1−β2^t)/(1−β1^t). */
+static float adam_alpha(float learning_rate, float beta1, float beta2, uint64_t step) {
+    double t = (double)(step == 0 ? 1 : step);
+    return (float)(learning_rate * sqrt(1.0 - pow(beta2, t)) / (1.0 - pow(beta1, t)));
+}
+
 void ck_adam_step(float *param, float *m, float *v, const float *grad, size_t n,
                   float learning_rate, float beta1, float beta2, float epsilon,
                   uint64_t step, float weight_decay) {
-    double t = (double)(step == 0 ? 1 : step);
-    /* Bias correction as one scalar: lr·√(1−β2^t)/(1−β1^t). */
-    double alpha = learning_rate * sqrt(1.0 - pow(beta2, t)) / (1.0 - pow(beta1, t));
     float keep = weight_decay > 0.0f ? 1.0f - learning_rate * weight_decay : 1.0f;
-    adam_sweep(param, m, v, grad, n, (float)alpha, beta1, beta2, epsilon, keep);
+    adam_sweep(param, m, v, grad, n, adam_alpha(learning_rate, beta1, beta2, step), beta1, beta2,
+               epsilon, keep);
+}
+
+void ck_adam_rows(float *param, float *m, float *v, const float *grad, const int32_t *rows,
+                  size_t row_count, size_t width, float learning_rate, float beta1, float beta2,
+                  float epsilon, uint64_t step, float weight_decay) {
+    float keep = weight_decay > 0.0f ? 1.0f - learning_rate * weight_decay : 1.0f;
+    float alpha = adam_alpha(learning_rate, beta1, beta2, step);
+    adam_row_sweep(param, m, v, grad, rows, row_count, width, alpha, beta1, beta2, epsilon, keep);
 }
 
 CK_CLONES

@@ -4,6 +4,7 @@
  * and the counters that coordinate a data-parallel training step.
  */
 #include "ckernels.h"
+#include "ck_internal.h"
 #include "ck_vector.h"
 #include <sched.h>
 #include <string.h>
@@ -19,10 +20,35 @@ int ck_all_finite(const float *x, size_t n) {
     return acc == 0.0f;
 }
 
+CK_NO_MEMCPY_IDIOM
 void ck_gather_rows(float *restrict dst, const float *restrict src, const int64_t *index,
                     size_t rows, size_t cols) {
-    for (size_t r = 0; r < rows; r++)
-        memcpy(dst + r * cols, src + (size_t)index[r] * cols, cols * sizeof(float));
+    for (size_t r = 0; r < rows; r++) {
+        if (r + CK_PREFETCH_AHEAD < rows) __builtin_prefetch(src + (size_t)index[r + CK_PREFETCH_AHEAD] * cols);
+        ck_copy_row(dst + r * cols, src + (size_t)index[r] * cols, cols);
+    }
+}
+
+CK_NO_MEMCPY_IDIOM
+void ck_copy_block(float *restrict dst, size_t ldd, const float *restrict src, size_t lds,
+                   size_t rows, size_t cols) {
+    for (size_t r = 0; r < rows; r++) ck_copy_row(dst + r * ldd, src + r * lds, cols);
+}
+
+CK_CLONES
+int ck_rows_finite(const float *x, const int32_t *rows, size_t row_count, size_t width) {
+    /* Eight lanes, so 8- and 32-float rows check as whole vectors. */
+    float acc[8] = {0};
+    size_t wide = width / 8 * 8;
+    for (size_t r = 0; r < row_count; r++) {
+        const float *row = x + (size_t)rows[r] * width;
+        for (size_t k = 0; k < wide; k += 8)
+            for (size_t l = 0; l < 8; l++) acc[l] += row[k + l] * 0.0f;
+        for (size_t k = wide; k < width; k++) acc[0] += row[k] * 0.0f;
+    }
+    float sum = 0.0f;
+    for (size_t l = 0; l < 8; l++) sum += acc[l];
+    return sum == 0.0f;
 }
 
 CK_CLONES

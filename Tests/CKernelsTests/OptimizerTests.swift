@@ -46,6 +46,28 @@ import Testing
         expectClose(m, md, relative: 1e-5, absolute: 1e-7, elementwise: true)
     }
 
+    /// The lazy row update is the dense step restricted to the listed rows: listed rows
+    /// move exactly as `ck_adam_step` moves them, every other row (and its moments) stays.
+    @Test(arguments: [1, 3, 8, 32, 33])
+    func adamRowsMatchTheDenseStepOnTheirRows(width: Int) {
+        let rowCount = 40, n = rowCount * width
+        var rng = TestRNG(41 + UInt64(width))
+        let p0 = rng.floats(n), g = rng.floats(n)
+        let m0 = rng.floats(n).map { $0 * 0.1 }, v0 = rng.floats(n).map { $0 * $0 * 0.01 }
+        // More rows than the prefetch distance, in no particular order.
+        let rows: [Int32] = [39, 0, 7, 21, 3, 38, 12, 5, 30, 16, 1, 25]
+        var p = p0, m = m0, v = v0
+        ck_adam_rows(&p, &m, &v, g, rows, rows.count, width, 0.01, 0.9, 0.999, 1e-7, 3, 0.004)
+        for r in 0..<rowCount {
+            let range = r * width..<(r + 1) * width
+            var pe = Array(p0[range]), me = Array(m0[range]), ve = Array(v0[range])
+            if rows.contains(Int32(r)) {
+                ck_adam_step(&pe, &me, &ve, Array(g[range]), width, 0.01, 0.9, 0.999, 1e-7, 3, 0.004)
+            }
+            #expect(Array(p[range]) == pe && Array(m[range]) == me && Array(v[range]) == ve, "row \(r)")
+        }
+    }
+
     @Test func firstAdamStepMovesEachWeightByTheLearningRate() {
         // With bias correction, step 1 moves every weight by lr·sign(g), up to ε's share
         // (ε is added to the uncorrected √v, as Keras does: 0.3% at g = 1e-3).
@@ -66,6 +88,50 @@ import Testing
             #expect(ck_all_finite(x, n) == 0)
         }
         #expect(ck_all_finite(nil, 0) == 1)
+    }
+
+    @Test(arguments: [1, 5, 8, 32])
+    func rowsFiniteReadsOnlyTheListedRows(width: Int) {
+        var x = [Float](repeating: 1, count: 30 * width)
+        let rows: [Int32] = [2, 29, 11, 0, 17, 4, 23, 9, 14, 26]
+        #expect(ck_rows_finite(x, rows, rows.count, width) == 1)
+        x[5 * width] = .nan                        // an unlisted row: not read
+        #expect(ck_rows_finite(x, rows, rows.count, width) == 1)
+        for bad in [Float.nan, .infinity, -.infinity] {
+            var y = x
+            y[26 * width + width - 1] = bad        // the last element of a listed row
+            #expect(ck_rows_finite(y, rows, rows.count, width) == 0)
+        }
+        #expect(ck_rows_finite(x, rows, 0, width) == 1)
+    }
+
+    /// Row copies take an inline path for 1, 2, 4, 8, 16, 32 and 64 floats and memcpy
+    /// otherwise; every width must copy exactly the row and nothing beyond it.
+    @Test(arguments: [1, 2, 3, 4, 7, 8, 9, 16, 31, 32, 33, 64, 65, 100])
+    func rowCopiesAreExactForEveryWidth(width: Int) {
+        let rows = 12
+        let src = (0..<rows * width).map { Float($0) + 0.5 }
+        let index: [Int64] = (0..<Int64(rows + 3)).map { ($0 * 7) % Int64(rows) }
+        var dst = [Float](repeating: .nan, count: index.count * width + 1)
+        ck_gather_rows(&dst, src, index, index.count, width)
+        for (r, i) in index.enumerated() {
+            #expect(Array(dst[r * width..<(r + 1) * width]) == Array(src[Int(i) * width..<(Int(i) + 1) * width]))
+        }
+        #expect(dst.last!.isNaN)
+        // A column block out of a wider matrix, into a strided destination.
+        let lds = width + 3, ldd = width + 2
+        let wide = (0..<rows * lds).map(Float.init)
+        var block = [Float](repeating: -1, count: rows * ldd)
+        ck_copy_block(&block, ldd, Array(wide[2...]), lds, rows, width)
+        for r in 0..<rows {
+            #expect(Array(block[r * ldd..<r * ldd + width]) == Array(wide[r * lds + 2..<r * lds + 2 + width]))
+            #expect(block[r * ldd + width..<(r + 1) * ldd].allSatisfy { $0 == -1 })
+        }
+        // The embedding lookup uses the same row copy.
+        let ids: [Float] = index.map { Float($0) }
+        var looked = [Float](repeating: .nan, count: ids.count * width)
+        ck_embedding_forward(src, width, ids, ids.count, &looked)
+        #expect(Array(looked[..<(index.count * width)]) == Array(dst[..<(index.count * width)]))
     }
 
     @Test func gatherCopiesRowsExactly() {

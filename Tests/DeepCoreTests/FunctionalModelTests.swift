@@ -119,6 +119,31 @@ struct GraphFixture {
         }
     }
 
+    /// The NaN guard reads dense parameters whole and row-sparse ones at their touched rows
+    /// (elsewhere their gradient is zero by construction): a non-finite value in a dense
+    /// range or a touched row is found, one in an untouched row is not read.
+    @Test(arguments: [EmbeddingUpdate.dense, .lazy])
+    func nanGuardReadsDenseRangesAndTouchedRows(update: EmbeddingUpdate) {
+        let dense = Parameter(name: "w", shape: [5], initializer: .zeros)
+        let rows = TouchedRows(rowCount: 6, width: 3, lazy: update == .lazy)
+        let table = Parameter(name: "t", shape: [6, 3], initializer: .zeros, touchedRows: rows)
+        let after = Parameter(name: "b", shape: [2], initializer: .zeros)
+        let arena = ParameterArena(parameters: [dense, table, after])
+        rows.reset()
+        _ = rows.touch(4); _ = rows.touch(1)
+        #expect(arena.gradientsFinite())
+        table.gradient![0 * 3 + 2] = .nan                     // row 0: not touched
+        #expect(arena.gradientsFinite())
+        table.gradient![4 * 3 + 2] = .infinity                 // row 4: touched
+        #expect(!arena.gradientsFinite())
+        table.gradient![4 * 3 + 2] = 0
+        dense.gradient![4] = .nan
+        #expect(!arena.gradientsFinite())
+        dense.gradient![4] = 0
+        after.gradient![1] = -.infinity
+        #expect(!arena.gradientsFinite())
+    }
+
     @Test func lazyUpdatesStepOnlyTouchedRows() throws {
         func run(_ update: EmbeddingUpdate) throws -> (before: [Float], after: [Float]) {
             let f = try GraphFixture(update: update)

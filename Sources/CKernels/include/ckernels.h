@@ -136,6 +136,13 @@ void ck_adam_step(float *param, float *m, float *v, const float *grad, size_t n,
                   float learning_rate, float beta1, float beta2, float epsilon,
                   uint64_t step, float weight_decay);
 
+/// `ck_adam_step` on the rows `rows[0..<row_count]` of a row-major table of `width`
+/// floats per row (param, m, v and grad all start at the table's first row): the lazy
+/// update of an embedding's touched rows, with the bias correction computed once.
+void ck_adam_rows(float *param, float *m, float *v, const float *grad, const int32_t *rows,
+                  size_t row_count, size_t width, float learning_rate, float beta1, float beta2,
+                  float epsilon, uint64_t step, float weight_decay);
+
 /// Adagrad as Keras 3: acc += g²; p −= lr·g/√(acc + ε) (ε inside the root, unlike
 /// Adam). `accumulator` starts at Keras' initial_accumulator_value (0.1 by default) and
 /// must stay ≥ 0; param, accumulator and grad hold n floats each and do not overlap.
@@ -147,9 +154,17 @@ void ck_adagrad_step(float *param, float *accumulator, const float *grad, size_t
 /// 1 if all n values are finite, else 0.
 int ck_all_finite(const float *x, size_t n);
 
+/// 1 if every value of the rows `rows[0..<row_count]` (each `width` floats of a row-major
+/// table starting at x) is finite, else 0.
+int ck_rows_finite(const float *x, const int32_t *rows, size_t row_count, size_t width);
+
 /// Copies rows: dst row i := src row index[i] (each `cols` floats). For batch gathers.
 void ck_gather_rows(float *dst, const float *src, const int64_t *index, size_t rows,
                     size_t cols);
+
+/// Copies a rows × cols block: dst row r (stride ldd floats) := src row r (stride lds).
+/// For splitting and joining column blocks (packed inputs, concatenation).
+void ck_copy_block(float *dst, size_t ldd, const float *src, size_t lds, size_t rows, size_t cols);
 
 /* ------------------------------------------------------------ recommenders */
 

@@ -44,6 +44,14 @@ extension Kernels {
         ck_adam_step(p, m, v, gradient, count, learningRate, beta1, beta2, epsilon, step, weightDecay)
     }
 
+    /// `adamStep` over rows `rows[0..<count]` of a table of `width` floats per row.
+    static func adamRows(_ p: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>,
+                         v: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
+                         rows: UnsafePointer<Int32>, count: Int, width: Int, learningRate: Float,
+                         beta1: Float, beta2: Float, epsilon: Float, step: UInt64, weightDecay: Float) {
+        ck_adam_rows(p, m, v, gradient, rows, count, width, learningRate, beta1, beta2, epsilon, step, weightDecay)
+    }
+
     /// Adagrad as Keras 3: `acc += g²; p −= lr·g/√(acc + ε)`.
     static func adagradStep(_ p: UnsafeMutablePointer<Float>, accumulator: UnsafeMutablePointer<Float>,
                             gradient: UnsafePointer<Float>, count: Int, learningRate: Float,

@@ -78,6 +78,11 @@ enum Kernels {
         ck_all_finite(p, count) != 0
     }
 
+    /// Whether rows `rows[0..<count]` (each `width` floats of the table at `p`) are finite.
+    static func rowsFinite(_ p: UnsafePointer<Float>, rows: UnsafePointer<Int32>, count: Int, width: Int) -> Bool {
+        ck_rows_finite(p, rows, count, width) != 0
+    }
+
     /// `y[i] += x[i]` for `count` floats (summing per-thread gradient arenas).
     static func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
         ck_add(y, x, count)
@@ -102,6 +107,12 @@ enum Kernels {
     static func gatherRows(_ dst: MatrixView, from src: UnsafePointer<Float>,
                            indices: UnsafePointer<Int64>) {
         ck_gather_rows(dst.base, src, indices, dst.rows, dst.columns)
+    }
+
+    /// `rows × cols` floats: dst row r (stride `ldd`) := src row r (stride `lds`).
+    static func copyBlock(_ dst: UnsafeMutablePointer<Float>, ldd: Int, from src: UnsafePointer<Float>, lds: Int,
+                          rows: Int, cols: Int) {
+        ck_copy_block(dst, ldd, src, lds, rows, cols)
     }
 
     static func setBLASThreads(_ n: Int) { ck_dispatch_init(); ck_blas_set_threads(Int32(n)) }

@@ -53,25 +53,25 @@ public final class Concatenate: MergeLayer {
     }
 
     public func forward(_ inputs: [MatrixView], into output: MatrixView, context: LayerContext) {
-        for r in 0..<output.rows {
-            var dst = output.base + r * output.columns
-            for k in 0..<inputs.count {
-                let w = widths[k]
-                dst.update(from: inputs[k].base + r * w, count: w)
-                dst += w
-            }
+        var offset = 0
+        for k in 0..<inputs.count {
+            let w = widths[k]
+            Kernels.copyBlock(output.base + offset, ldd: output.columns, from: inputs[k].base, lds: w,
+                              rows: output.rows, cols: w)
+            offset += w
         }
     }
 
     public func backward(inputs: [MatrixView], output: MatrixView, outputGradient: MatrixView,
                          inputGradients: [MatrixView?], context: LayerContext) {
-        for r in 0..<outputGradient.rows {
-            var src = outputGradient.base + r * outputGradient.columns
-            for k in 0..<inputGradients.count {
-                let w = widths[k]
-                if let g = inputGradients[k] { (g.base + r * w).update(from: src, count: w) }
-                src += w
+        var offset = 0
+        for k in 0..<inputGradients.count {
+            let w = widths[k]
+            if let g = inputGradients[k] {
+                Kernels.copyBlock(g.base, ldd: w, from: outputGradient.base + offset, lds: outputGradient.columns,
+                                  rows: outputGradient.rows, cols: w)
             }
+            offset += w
         }
     }
 }

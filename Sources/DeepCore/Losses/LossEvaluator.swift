@@ -110,10 +110,8 @@ final class RankingScratch: @unchecked Sendable {
         guard b > 0 else { return 0 }
         ensure(rows: b, width: d)
         let u = users.prefix(rows: b), v = items.prefix(rows: b)
-        for r in 0..<b {
-            (u.base + r * d).update(from: output.base + r * 2 * d, count: d)
-            (v.base + r * d).update(from: output.base + r * 2 * d + d, count: d)
-        }
+        Kernels.copyBlock(u.base, ldd: d, from: output.base, lds: 2 * d, rows: b, cols: d)
+        Kernels.copyBlock(v.base, ldd: d, from: output.base + d, lds: 2 * d, rows: b, cols: d)
         let z = MatrixView(base: logits.base, rows: b, columns: b)
         Kernels.gemm(u, v, into: z, transposeB: true, alpha: 1 / temperature)
         var total = 0.0
@@ -133,10 +131,8 @@ final class RankingScratch: @unchecked Sendable {
         let du = dUsers.prefix(rows: b), dv = dItems.prefix(rows: b)
         Kernels.gemm(z, v, into: du)                      // dU = G·V
         Kernels.gemm(z, u, into: dv, transposeA: true)    // dV = Gᵀ·U
-        for r in 0..<b {
-            (gradient.base + r * 2 * d).update(from: du.base + r * d, count: d)
-            (gradient.base + r * 2 * d + d).update(from: dv.base + r * d, count: d)
-        }
+        Kernels.copyBlock(gradient.base, ldd: 2 * d, from: du.base, lds: d, rows: b, cols: d)
+        Kernels.copyBlock(gradient.base + d, ldd: 2 * d, from: dv.base, lds: d, rows: b, cols: d)
         return total / Double(b)
     }
 }

@@ -156,7 +156,7 @@ final class GraphLayer: Layer, ActivationFusing, InputValidating {
         for i in 0..<inputOffsets.count {
             let offset = inputOffsets[i]
             let dst = values[i], w = dst.columns
-            for r in 0..<rows { (dst.base + r * w).update(from: input.base + r * input.columns + offset, count: w) }
+            Kernels.copyBlock(dst.base, ldd: w, from: input.base + offset, lds: input.columns, rows: rows, cols: w)
         }
         for j in 0..<nodes.count {
             let sources = sourceSlots[first + j]

@@ -9,6 +9,10 @@ final class ParameterArena {
     /// Row-sparse parameters updated lazily (only touched rows), in arena order.
     let lazySegments: [LazySegment]
 
+    /// Every row-sparse parameter (lazy or dense update), in arena order: its gradient is
+    /// zero outside the rows the last backward touched.
+    let sparseSegments: [LazySegment]
+
     struct LazySegment {
         let offset: Int
         let count: Int
@@ -26,18 +30,39 @@ final class ParameterArena {
         count = total
         values = workspace.floats(total)
         gradients = workspace.floats(total)
-        var lazy: [LazySegment] = []
+        var sparse: [LazySegment] = []
         for (p, offset) in zip(parameters, offsets) {
             p.bind(value: values + offset, gradient: gradients + offset, owner: workspace)
-            if let rows = p.touchedRows, rows.lazy { lazy.append(LazySegment(offset: offset, count: p.count, rows: rows)) }
+            if let rows = p.touchedRows { sparse.append(LazySegment(offset: offset, count: p.count, rows: rows)) }
         }
-        lazySegments = lazy
+        sparseSegments = sparse
+        lazySegments = sparse.filter { $0.rows.lazy }
         hasRowSparseParameters = parameters.contains { $0.touchedRows != nil }
     }
 
     /// Whether any parameter keeps a row-sparse gradient (an embedding table): such models
     /// train on one thread, since the touched-row bookkeeping is per model.
     let hasRowSparseParameters: Bool
+
+    /// Whether every gradient is finite. Row-sparse slices are zero outside their touched
+    /// rows, so only those rows are read there: a step over a large embedding table checks
+    /// what the batch wrote, not the whole table.
+    func gradientsFinite() -> Bool {
+        var start = 0
+        for s in 0..<sparseSegments.count {   // index loop: no iterator in debug builds
+            let segment = sparseSegments[s]
+            if segment.offset > start, !Kernels.allFinite(gradients + start, count: segment.offset - start) {
+                return false
+            }
+            var finite = true
+            segment.rows.withTouched { list, n in
+                finite = Kernels.rowsFinite(gradients + segment.offset, rows: list, count: n, width: segment.rows.width)
+            }
+            guard finite else { return false }
+            start = segment.offset + segment.count
+        }
+        return count <= start || Kernels.allFinite(gradients + start, count: count - start)
+    }
 
     /// A copy of all values.
     func snapshot() -> [Float] { Array(UnsafeBufferPointer(start: values, count: count)) }

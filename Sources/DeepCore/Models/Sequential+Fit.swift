@@ -163,7 +163,7 @@ final class TrainingLoop: @unchecked Sendable {
             model.forward(plan, rows: rows, context: context)
             let loss = lossAndBackward(0..<rows, of: rows, context: context)
             guard loss.isFinite else { return (loss, true) }
-            guard Kernels.allFinite(arena.gradients, count: arena.count) else { return (loss, false) }
+            guard arena.gradientsFinite() else { return (loss, false) }
             optimizer.update(arena: arena)
             return (loss, true)
         }

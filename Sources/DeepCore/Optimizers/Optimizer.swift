@@ -67,10 +67,8 @@ public class Optimizer {
             }
             let rows = segment.rows
             rows.withTouched { touched, n in
-                for r in 0..<n {
-                    let at = segment.offset + Int(touched[r]) * rows.width
-                    apply(arena.values + at, gradients: arena.gradients + at, count: rows.width, stateOffset: at)
-                }
+                applyRows(arena.values + segment.offset, gradients: arena.gradients + segment.offset,
+                          rows: touched, count: n, width: rows.width, stateOffset: segment.offset)
             }
             start = segment.offset + segment.count
         }
@@ -93,6 +91,18 @@ public class Optimizer {
     func apply(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int,
                stateOffset: Int) {
         fatalError("Optimizer subclasses implement apply")
+    }
+
+    /// Updates rows `rows[0..<count]` of a table of `width` floats per row whose values,
+    /// gradients and state start at `values`, `gradients` and `stateOffset`: one call per
+    /// table per step for the lazy update (an optimizer with per-step scalars, as Adam's
+    /// bias correction, overrides it to compute them once).
+    func applyRows(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+                   rows: UnsafePointer<Int32>, count: Int, width: Int, stateOffset: Int) {
+        for r in 0..<count {
+            let at = Int(rows[r]) * width
+            apply(values + at, gradients: gradients + at, count: width, stateOffset: stateOffset + at)
+        }
     }
 
     /// A short description for logs.
@@ -170,6 +180,13 @@ public class Adam: Optimizer {
                         stateOffset: Int) {
         Kernels.adamStep(values, m: m! + stateOffset, v: v! + stateOffset, gradient: gradients, count: count,
                          learningRate: learningRate, beta1: beta1, beta2: beta2,
+                         epsilon: epsilon, step: iterations, weightDecay: weightDecay)
+    }
+
+    override func applyRows(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+                            rows: UnsafePointer<Int32>, count: Int, width: Int, stateOffset: Int) {
+        Kernels.adamRows(values, m: m! + stateOffset, v: v! + stateOffset, gradient: gradients, rows: rows,
+                         count: count, width: width, learningRate: learningRate, beta1: beta1, beta2: beta2,
                          epsilon: epsilon, step: iterations, weightDecay: weightDecay)
     }
 }
