@@ -47,6 +47,9 @@ CK_HIDDEN void sgemm_ukr_scalar_4x8(size_t k, float alpha, const float *restrict
 CK_HIDDEN void sgemm_ukr_avx2_6x16(size_t k, float alpha, const float *restrict a,
                                    const float *restrict b, size_t rsb, float beta,
                                    float *restrict c, size_t ldc, size_t mr, size_t nr);
+CK_HIDDEN void sgemm_ukr_avx2_8x8(size_t k, float alpha, const float *restrict a,
+                                  const float *restrict b, size_t rsb, float beta,
+                                  float *restrict c, size_t ldc, size_t mr, size_t nr);
 CK_HIDDEN void sgemm_ukr_avx512_8x32(size_t k, float alpha, const float *restrict a,
                                      const float *restrict b, size_t rsb, float beta,
                                      float *restrict c, size_t ldc, size_t mr, size_t nr);

@@ -31,6 +31,8 @@
 static const ck_sgemm_variant k_scalar = {sgemm_ukr_scalar_4x8, 4, 8, 256, 128, 2048};
 #if defined(__x86_64__)
 static const ck_sgemm_variant k_avx2 = {sgemm_ukr_avx2_6x16, 6, 16, 384, 192, 2048};
+/* For op(B) at most 8 wide (AVX2 and AVX-512 CPUs alike): 8×8 tiles, no padded columns. */
+static const ck_sgemm_variant k_avx2_narrow = {sgemm_ukr_avx2_8x8, 8, 8, 384, 192, 2048};
 /* kc = 192 keeps the 24 KB B panel plus a 6 KB A sliver within Zen 4's 32 KB L1. */
 static const ck_sgemm_variant k_avx512 = {sgemm_ukr_avx512_8x32, 8, 32, 192, 256, 2048};
 #endif
@@ -277,15 +279,19 @@ static void gemm_native(const ck_sgemm_variant *v, int simd_pack, int ta, int tb
  * 1024³–2048³ (noise), 0.97–0.98× for a single row (1×1682×64), but only 0.37–0.46× for a
  * single column (1682×1×8, 4096×1×64, 17617×1×32: matrix-vector products, where OpenBLAS
  * switches to its GEMV kernels and our packing of a 1-wide panel is pure overhead; NeuMF's
- * and two-tower's scorers issue exactly these). So: OpenBLAS for n = 1 (with m ≥ 16, where
- * the call cost is repaid), our best SIMD kernel otherwise, and OpenBLAS everywhere when
- * we have no SIMD kernel (scalar-only CPUs, arm64 until NEON lands).
+ * and two-tower's scorers issue exactly these). Very narrow products are alike: at
+ * 256×4×16 and 256×2×64 (all transpositions) OpenBLAS was 1.3–3× ours, where packing A
+ * costs as much as the few FMAs each element feeds; from n = 5 to 8 our 8×8 kernel is on
+ * par (256×8×16: 10.8–11.3 vs 7.9–9.2 GFLOP/s; 16×8×256: 12.4–14.6 vs 12.4–14.2). So:
+ * OpenBLAS for n ≤ 4 (with m ≥ 16, where the call cost is repaid), our best SIMD kernel
+ * otherwise, and OpenBLAS everywhere when we have no SIMD kernel (scalar-only CPUs, arm64
+ * until NEON lands).
  */
 ck_isa ck_auto_isa(size_t m, size_t n, size_t k) {
     (void)k;
     const ck_isa native = ck_native_isa();
     if (native == CK_ISA_SCALAR) return CK_ISA_BLAS;
-    if (n == 1 && m >= 16) return CK_ISA_BLAS;
+    if (n <= 4 && m >= 16) return CK_ISA_BLAS;
     return native;
 }
 
@@ -317,6 +323,7 @@ int ck_sgemm_isa(ck_isa isa, ck_trans trans_a, ck_trans trans_b, size_t m, size_
 #if defined(__x86_64__)
     if (isa == CK_ISA_AVX512) v = &k_avx512;
     if (isa == CK_ISA_AVX2) v = &k_avx2;
+    if ((isa == CK_ISA_AVX2 || isa == CK_ISA_AVX512) && n <= 8) v = &k_avx2_narrow;
     simd_pack = isa != CK_ISA_SCALAR && ck_isa_available(CK_ISA_AVX2);
 #endif
     gemm_native(v, simd_pack, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -1,5 +1,6 @@
 /*
- * gemm_ukr_avx2.c: AVX2+FMA SGEMM micro-kernel 6×16 and an AVX transposing packer.
+ * gemm_ukr_avx2.c: AVX2+FMA SGEMM micro-kernels 6×16 and 8×8 (narrow B) and an AVX
+ * transposing packer.
  *
  * Micro-kernel: C(mr×nr) := alpha·Σ_p a[p*6 + r]·b[p*rsb + j] + beta·C, mr ≤ 6, nr ≤ 16;
  * 12 ymm accumulators (two per row) hide the FMA latency, 2 ymm for B, 1 broadcast.
@@ -84,6 +85,64 @@ CK_TARGET_AVX2 void sgemm_ukr_avx2_6x16(size_t k, float alpha, const float *rest
     case 3: ukr_6x16_rows(k, alpha, a, b, rsb, beta, c, ldc, nr, 3); break;
     case 2: ukr_6x16_rows(k, alpha, a, b, rsb, beta, c, ldc, nr, 2); break;
     case 1: ukr_6x16_rows(k, alpha, a, b, rsb, beta, c, ldc, nr, 1); break;
+    default: break;
+    }
+}
+
+/*
+ * The narrow kernel, 8×8, for op(B) at most 8 columns wide (NeuMF's 16 → 8 layer, narrow
+ * towers, rank-8 factors), where the 6×16 kernel would waste half of every FMA on
+ * padding: one ymm accumulator per row, eight rows so that eight independent FMA chains
+ * cover the FMA latency, one B load and eight broadcasts per k step.
+ */
+CK_INLINE CK_TARGET_AVX2 void ukr_8x8_rows(size_t k, float alpha, const float *restrict a,
+                                          const float *restrict b, size_t rsb, float beta,
+                                          float *restrict c, size_t ldc, size_t nr,
+                                          const int R) {
+    __m256 acc[8];
+    for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+#pragma GCC unroll 4
+    for (size_t p = 0; p < k; ++p) {
+        const __m256 bv = _mm256_loadu_ps(b);
+        for (int r = 0; r < R; ++r) acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + r), bv, acc[r]);
+        a += 8;
+        b += rsb;
+    }
+    const __m256 va = _mm256_set1_ps(alpha);
+    if (nr == 8) {
+        const __m256 vb = _mm256_set1_ps(beta);
+        for (int r = 0; r < R; ++r) {
+            float *row = c + (size_t)r * ldc;
+            __m256 v = _mm256_mul_ps(va, acc[r]);
+            if (beta != 0.0f) v = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), v);
+            _mm256_storeu_ps(row, v);
+        }
+        return;
+    }
+    float tile[8];
+    for (int r = 0; r < R; ++r) {
+        _mm256_storeu_ps(tile, _mm256_mul_ps(va, acc[r]));
+        float *restrict crow = c + (size_t)r * ldc;
+        if (beta == 0.0f) {
+            for (size_t j = 0; j < nr; ++j) crow[j] = tile[j];
+        } else {
+            for (size_t j = 0; j < nr; ++j) crow[j] = tile[j] + beta * crow[j];
+        }
+    }
+}
+
+CK_TARGET_AVX2 void sgemm_ukr_avx2_8x8(size_t k, float alpha, const float *restrict a,
+                                       const float *restrict b, size_t rsb, float beta,
+                                       float *restrict c, size_t ldc, size_t mr, size_t nr) {
+    switch (mr) {
+    case 8: ukr_8x8_rows(k, alpha, a, b, rsb, beta, c, ldc, nr, 8); break;
+    case 7: ukr_8x8_rows(k, alpha, a, b, rsb, beta, c, ldc, nr, 7); break;
+    case 6: ukr_8x8_rows(k, alpha, a, b, rsb, beta, c, ldc, nr, 6); break;
+    case 5: ukr_8x8_rows(k, alpha, a, b, rsb, beta, c, ldc, nr, 5); break;
+    case 4: ukr_8x8_rows(k, alpha, a, b, rsb, beta, c, ldc, nr, 4); break;
+    case 3: ukr_8x8_rows(k, alpha, a, b, rsb, beta, c, ldc, nr, 3); break;
+    case 2: ukr_8x8_rows(k, alpha, a, b, rsb, beta, c, ldc, nr, 2); break;
+    case 1: ukr_8x8_rows(k, alpha, a, b, rsb, beta, c, ldc, nr, 1); break;
     default: break;
     }
 }

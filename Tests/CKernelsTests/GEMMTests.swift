@@ -14,7 +14,9 @@ struct GEMMShape: Sendable, CustomTestStringConvertible {
 let gemmShapes: [GEMMShape] = {
     var shapes: [GEMMShape] = []
     let sizes = [(1, 1, 1), (7, 7, 7), (16, 16, 16), (17, 17, 17), (63, 65, 17), (65, 63, 65),
-                 (1, 65, 7), (65, 1, 63), (100, 37, 129), (33, 129, 300), (8, 32, 1)]
+                 (1, 65, 7), (65, 1, 63), (100, 37, 129), (33, 129, 300), (8, 32, 1),
+                 // Narrow B (n ≤ 8: the 8×8 kernel): full and partial tiles, short and long k.
+                 (50, 8, 33), (19, 5, 70), (256, 8, 16), (13, 3, 300), (9, 2, 1)]
     for (m, n, k) in sizes {
         for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
             shapes.append(GEMMShape(m: m, n: n, k: k, ta: ta, tb: tb))
@@ -24,6 +26,8 @@ let gemmShapes: [GEMMShape] = {
     shapes.append(GEMMShape(m: 17, n: 33, k: 9, ta: true, tb: true, alpha: -1.5, beta: -0.25, pad: 5))
     shapes.append(GEMMShape(m: 64, n: 64, k: 64, ta: true, alpha: 1, beta: 1, pad: 1))
     shapes.append(GEMMShape(m: 300, n: 520, k: 70, tb: true))
+    shapes.append(GEMMShape(m: 23, n: 8, k: 41, alpha: 0.5, beta: 2, pad: 3))
+    shapes.append(GEMMShape(m: 23, n: 6, k: 41, ta: true, tb: true, alpha: -1.5, beta: -0.25, pad: 5))
     return shapes
 }()
 
@@ -95,14 +99,16 @@ func runGemm(_ s: GEMMShape, isa: ck_isa, seed: UInt64 = 1) -> (got: [Float], re
         #expect(ck_set_active_isa(before) == 1)
     }
 
-    /// The automatic rule per shape, both ways: matrix-vector products (n = 1) go to
-    /// OpenBLAS, everything else to our best native kernel (OpenBLAS everywhere on a CPU
+    /// The automatic rule per shape, both ways: matrix-vector and very narrow products
+    /// (n ≤ 4, m ≥ 16) go to OpenBLAS, everything else to our best native kernel (OpenBLAS everywhere on a CPU
     /// without SIMD kernels); and each side gives the reference result through CK_ISA_AUTO.
     @Test func automaticChoiceIsPerShapeAndCorrectBothWays() {
         let native = ck_native_isa()
         let ours: [GEMMShape] = [GEMMShape(m: 32, n: 128, k: 64), GEMMShape(m: 256, n: 300, k: 520, tb: true),
-                                 GEMMShape(m: 1, n: 1682, k: 64), GEMMShape(m: 8, n: 1, k: 16)]
-        let blas: [GEMMShape] = [GEMMShape(m: 1682, n: 1, k: 8), GEMMShape(m: 300, n: 1, k: 70, ta: true)]
+                                 GEMMShape(m: 1, n: 1682, k: 64), GEMMShape(m: 8, n: 1, k: 16),
+                                 GEMMShape(m: 256, n: 8, k: 16), GEMMShape(m: 16, n: 5, k: 256, ta: true)]
+        let blas: [GEMMShape] = [GEMMShape(m: 1682, n: 1, k: 8), GEMMShape(m: 300, n: 1, k: 70, ta: true),
+                                 GEMMShape(m: 256, n: 4, k: 16), GEMMShape(m: 256, n: 2, k: 64, tb: true)]
         for s in ours {
             let chosen = ck_auto_isa(s.m, s.n, s.k)
             #expect(chosen == (native == CK_ISA_SCALAR ? CK_ISA_BLAS : native), "\(s.testDescription) → \(String(cString: ck_isa_name(chosen)))")
