@@ -112,6 +112,8 @@ public final class RecommenderEngine<UserID: EntityID, ItemID: EntityID>: @unche
         let s = try fitted()
         try Self.check(count: count)
         var known: [Int32] = [], result: [UserID: [Recommendation<ItemID>]] = [:]
+        known.reserveCapacity(users.count)
+        result.reserveCapacity(users.count)
         for user in users {
             if let u = s.users.index(of: user) { known.append(u); continue }
             guard unknownUser == .popular else { throw RecommenderError.unknownUser("\(user)") }
