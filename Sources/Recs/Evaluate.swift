@@ -84,6 +84,9 @@ enum ModelGrid {
         case "twotower": TwoTower(features: itemFeatures(dataset), verbose: verbose)
         case "multdae": MultDAE(verbose: verbose)
         case "rerank": MLPReranker(base: EASE(lambda: 200), features: itemFeatures(dataset), verbose: verbose)
+        // The seed MLP over iALS's candidates (for catalogs where EASE's inverse is slow).
+        case "rerank-ials": MLPReranker(base: try defaults("ials", dataset: dataset), features: itemFeatures(dataset),
+                                        verbose: verbose)
         default: throw ValidationError("unknown model '\(name)'; choose from \(names.joined(separator: ", "))")
         }
     }
