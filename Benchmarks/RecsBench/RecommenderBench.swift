@@ -30,7 +30,8 @@ enum RecommenderBench {
         return out
     }
 
-    static func run(repeats: Int, benchmarks: String?) throws -> [BenchResult] {
+    /// `onlyIALS` stops after the iALS-per-iteration rows (case `ials`).
+    static func run(repeats: Int, benchmarks: String?, onlyIALS: Bool = false) throws -> [BenchResult] {
         var results: [BenchResult] = []
         let triples = syntheticMatrix()
         let pairs = triples.map { (user: ViewerID($0.user), item: FilmID($0.item), weight: $0.weight) }
@@ -51,6 +52,7 @@ enum RecommenderBench {
             results.append(BenchResult(name: "ials-iteration", variant: label, shape: "6040×3706 f64 1M", unit: "s",
                                        median: median(perIteration), min: perIteration.first!, max: perIteration.last!, repeats: perIteration.count))
         }
+        if onlyIALS { return results }
 
         // Top-10 serving for every user, seen items excluded, one thread and all threads.
         let engine = RecommenderEngine<ViewerID, FilmID>(algorithm: ImplicitALS(factors: 64, regularization: 10, alpha: 1, iterations: 3))

@@ -189,11 +189,30 @@ void ck_ials_solve_cg(float *x, const float *y, const float *yty_reg, const int6
                       size_t k, int cg_steps);
 
 /// The same half-step solved exactly: builds each row's k×k system and solves it by
-/// Cholesky (LAPACKE sposv). `scratch` holds k·k + k floats. Returns 0, or the LAPACK
-/// info of the first row whose system is not positive definite.
+/// Cholesky (own AVX2 kernels for k a multiple of 16, else ck_sgemm and LAPACKE sposv).
+/// `scratch` holds k·k + k floats. Returns 0, or the LAPACK-style info (order of the
+/// failing leading minor) of the first row whose system is not positive definite.
 int ck_ials_solve_cholesky(float *x, const float *y, const float *yty_reg,
                            const int64_t *row_start, const int32_t *cols, const float *conf,
                            size_t row_begin, size_t row_end, size_t k, float *scratch);
+
+/// ck_ials_solve_cg with a chosen variant (for tests and benchmarks): CK_ISA_SCALAR runs the
+/// plain loops (vectorised by target clones); CK_ISA_AVX2 the AVX2 + FMA kernel (k a
+/// multiple of 8: rows gathered once per row, eight items per pass, YᵀY·v by columns); any
+/// other value the fastest variant for this CPU and k, as ck_ials_solve_cg. Returns 0, or
+/// −2 when the variant cannot run here (no AVX2, k not a multiple of 8, or k ∉ 1...512).
+int ck_ials_solve_cg_isa(ck_isa isa, float *x, const float *y, const float *yty_reg,
+                         const int64_t *row_start, const int32_t *cols, const float *conf,
+                         size_t row_begin, size_t row_end, size_t k, int cg_steps);
+
+/// ck_ials_solve_cholesky with a chosen way of building each row's system: CK_ISA_SCALAR
+/// by one ck_sgemm per row and LAPACKE sposv; CK_ISA_AVX2 by the AVX2 + FMA kernels (k a
+/// multiple of 16: the upper triangle only, then an in-place Cholesky); any other value
+/// the fastest for this CPU and k. Returns as
+/// ck_ials_solve_cholesky, or −2 when the variant cannot run here.
+int ck_ials_solve_cholesky_isa(ck_isa isa, float *x, const float *y, const float *yty_reg,
+                               const int64_t *row_start, const int32_t *cols, const float *conf,
+                               size_t row_begin, size_t row_end, size_t k, float *scratch);
 
 /// One epoch of BPR matrix factorisation (Rendle et al. 2009) by SGD: `samples` draws of
 /// a user's positive item i (uniform over interactions) and a negative j (uniform over
