@@ -1,13 +1,14 @@
 /*
  * Top-k selection per row with exclusions: a min-heap of the k best (score, index)
  * pairs per row, where "better" is a higher score, or an equal score at a lower index.
- * Excluded columns (a sorted list per row) are skipped by walking the list alongside
- * the columns. NaN scores count as −∞. Output is sorted best first.
+ * Excluded columns (a list per row) go into a bitmap for the row and are checked only for
+ * scores that would enter the heap. NaN scores count as −∞. Output is sorted best first.
  */
 #include "ckernels.h"
 #include "ck_internal.h"
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -52,21 +53,31 @@ static inline void offer(float *hs, int32_t *ids, size_t *n, size_t k, float v, 
     }
 }
 
+/* Whether column j is excluded in this row: one bit test in the row's exclusion bitmap
+   (set from the list before the scan and cleared after it). A binary search in the list
+   cost several mispredicted branches per lookup, and a heavy user's seen items are
+   exactly the high scorers that reach this test. */
+static inline int excluded(const uint64_t *bits, int32_t j) {
+    return (int)((bits[(uint32_t)j >> 6] >> ((uint32_t)j & 63)) & 1);
+}
+
 #if defined(__x86_64__)
 /* Once the heap is full, most scores lose to its root: test 8 at a time against it
-   (ordered ≥, so NaN, which counts as −∞, never passes) and only offer the lanes of a
-   block with a winner. Returns the first column not scanned. */
+   (ordered ≥, so NaN, which counts as −∞, never passes) and only look further at the lanes
+   of a block with a winner: is the column excluded (a bit test), else offer it. Returns
+   the first column not scanned. */
 __attribute__((target("avx2")))
-static size_t scan_avx2(const float *s, size_t j, size_t stop, float *hs, int32_t *ids, size_t *n,
-                        size_t k) {
-    while (j + 8 <= stop) {
+static size_t scan_avx2(const float *s, size_t j, size_t cols, float *hs, int32_t *ids, size_t *n,
+                        size_t k, const uint64_t *bits) {
+    while (j + 8 <= cols) {
         unsigned mask = (unsigned)_mm256_movemask_ps(
             _mm256_cmp_ps(_mm256_loadu_ps(s + j), _mm256_set1_ps(hs[0]), _CMP_GE_OQ));
         while (mask) {
             unsigned lane = (unsigned)__builtin_ctz(mask);
             mask &= mask - 1;
             float v = s[j + lane];
-            if (v >= hs[0]) offer(hs, ids, n, k, v, (int32_t)(j + lane));
+            int32_t col = (int32_t)(j + lane);
+            if (v >= hs[0] && !excluded(bits, col)) offer(hs, ids, n, k, v, col);
         }
         j += 8;
     }
@@ -75,28 +86,32 @@ static size_t scan_avx2(const float *s, size_t j, size_t stop, float *hs, int32_
 #endif
 
 static void topk_row(int32_t *ids, float *out, const float *s, size_t cols, size_t k,
-                     const int32_t *ex, size_t nex, float *hs, int simd) {
-    size_t n = 0, e = 0, j = 0;
-    /* Walk the gaps between excluded columns; inside a gap, a score below the current
-       k-th best (the heap root) is rejected with one comparison (8 at a time with AVX2). */
-    while (j < cols) {
-        while (e < nex && (size_t)ex[e] < j) e++;
-        size_t stop = e < nex && (size_t)ex[e] < cols ? (size_t)ex[e] : cols;
-#if defined(__x86_64__)
-        if (simd) {
-            for (; j < stop && n < k; j++) offer(hs, ids, &n, k, s[j], (int32_t)j);
-            j = scan_avx2(s, j, stop, hs, ids, &n, k);
-        }
-#else
-        (void)simd;
-#endif
-        for (; j < stop; j++) {
-            float v = s[j];
-            if (n == k && v < hs[0]) continue;
-            offer(hs, ids, &n, k, v, (int32_t)j);
-        }
-        if (stop < cols) { j = stop + 1; e++; }
+                     const int32_t *ex, size_t nex, float *hs, int simd, uint64_t *bits) {
+    size_t n = 0, j = 0;
+    for (size_t q = 0; q < nex; q++)
+        if (ex[q] >= 0 && (size_t)ex[q] < cols) bits[(uint32_t)ex[q] >> 6] |= 1ull << ((uint32_t)ex[q] & 63);
+    /* Fill the heap with the first k columns not excluded. */
+    for (; j < cols && n < k; j++) {
+        if (excluded(bits, (int32_t)j)) continue;
+        offer(hs, ids, &n, k, s[j], (int32_t)j);
     }
+    /* Then one pass over the rest: a score below the current k-th best (the heap root) is
+       rejected with one comparison (8 at a time with AVX2); only scores that would enter
+       the heap are checked against the exclusions. A row with many seen items is thus one
+       straight scan, not a walk through the gaps between them. */
+#if defined(__x86_64__)
+    if (simd && n == k) j = scan_avx2(s, j, cols, hs, ids, &n, k, bits);
+#else
+    (void)simd;
+#endif
+    for (; j < cols; j++) {
+        float v = s[j];
+        if (n == k && v < hs[0]) continue;
+        if (excluded(bits, (int32_t)j)) continue;
+        offer(hs, ids, &n, k, v, (int32_t)j);
+    }
+    for (size_t q = 0; q < nex; q++)
+        if (ex[q] >= 0 && (size_t)ex[q] < cols) bits[(uint32_t)ex[q] >> 6] = 0;
     /* Pop worst-first into the tail: the output ends sorted best first. */
     size_t filled = n;
     while (n > 0) {
@@ -123,6 +138,18 @@ void ck_topk(int32_t *out_ids, float *out_scores, const float *scores, size_t ro
         if (!heap_alloc) return;
         hs = heap_alloc;
     }
+    /* The exclusion bitmap: one bit per column, zero between rows; on the stack up to
+       64k columns (8 KiB), else allocated once per call. */
+    uint64_t stack_bits[1024];
+    uint64_t *bits = stack_bits, *bits_alloc = NULL;
+    size_t words = (cols + 63) / 64;
+    if (words > 1024) {
+        bits_alloc = calloc(words, sizeof(uint64_t));
+        if (!bits_alloc) { free(heap_alloc); return; }
+        bits = bits_alloc;
+    } else {
+        memset(stack_bits, 0, words * sizeof(uint64_t));
+    }
     const int simd = ck_isa_available(CK_ISA_AVX2);
     for (size_t r = 0; r < rows; r++) {
         const int32_t *ex = NULL;
@@ -132,7 +159,8 @@ void ck_topk(int32_t *out_ids, float *out_scores, const float *scores, size_t ro
             nex = (size_t)(exclude_offsets[r + 1] - exclude_offsets[r]);
         }
         topk_row(out_ids + r * k, out_scores ? out_scores + r * k : NULL, scores + r * ld,
-                 cols, k, ex, nex, hs, simd);
+                 cols, k, ex, nex, hs, simd, bits);
     }
+    free(bits_alloc);
     free(heap_alloc);
 }

@@ -41,6 +41,31 @@ func referenceTopK(_ scores: [Float], k: Int, exclude: Set<Int32>) -> [Int32] {
     }
 }
 
+extension TopKTests {
+    /// Excluded columns that hold the best scores must never be returned, even though they
+    /// pass the heap-root test of the vector scan: scores rise with the column, two of every
+    /// three columns are excluded (as a heavy user's history), NaN and −∞ sprinkled in.
+    @Test(arguments: [10, 64])
+    func excludedBestScoresNeverReturned(k: Int) {
+        let cols = 3706
+        var scores = (0..<cols).map { Float($0) }
+        scores[3] = .nan; scores[6] = -.infinity
+        let ex = (0..<cols).filter { $0 % 3 != 0 }.map(Int32.init)
+        var ids = [Int32](repeating: 99, count: k), best = [Float](repeating: 99, count: k)
+        let offsets: [Int64] = [0, Int64(ex.count)]
+        scores.withUnsafeBufferPointer { sp in
+            ex.withUnsafeBufferPointer { fp in
+                offsets.withUnsafeBufferPointer { op in
+                    RecKernels.topK(ids: &ids, scores: &best, from: sp.baseAddress!, rows: 1, columns: cols, k: k,
+                                    excludeOffsets: op.baseAddress, excludeItems: fp.baseAddress!)
+                }
+            }
+        }
+        #expect(ids == referenceTopK(scores, k: k, exclude: Set(ex)))
+        #expect(ids.allSatisfy { $0 % 3 == 0 })
+    }
+}
+
 /// SplitMix64 for test data.
 struct TestRNG: RandomNumberGenerator {
     var state: UInt64

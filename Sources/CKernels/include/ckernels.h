@@ -172,8 +172,8 @@ void ck_copy_block(float *dst, size_t ldd, const float *src, size_t lds, size_t 
 /// column indices (descending score; ties go to the lower index; NaN counts as −∞) into
 /// out_ids (rows×k) and their scores into out_scores (rows×k, may be NULL). Columns listed
 /// for row r in exclude_items[exclude_offsets[r] ..< exclude_offsets[r+1]] (ascending) are
-/// skipped; exclude_offsets may be NULL. Rows with fewer than k candidates are padded with
-/// id −1 and score −∞.
+/// skipped (ids outside 0..<cols are ignored); exclude_offsets may be NULL. Rows with fewer
+/// than k candidates are padded with id −1 and score −∞.
 /// - Complexity: O(rows·cols·log k) worst case, O(rows·cols) typical.
 void ck_topk(int32_t *out_ids, float *out_scores, const float *scores, size_t rows,
              size_t cols, size_t ld, size_t k, const int64_t *exclude_offsets,
