@@ -17,6 +17,17 @@
 
 #define CK_INLINE static inline __attribute__((always_inline))
 
+/* C row := tile row + beta·C row for the first nr columns (beta == 0 never reads C): the
+   partial-column edge of both kernels, which compute into a tile on the stack. */
+CK_INLINE void merge_tile_row(float *restrict crow, const float *restrict trow, size_t nr,
+                              float beta) {
+    if (beta == 0.0f) {
+        for (size_t j = 0; j < nr; ++j) crow[j] = trow[j];
+    } else {
+        for (size_t j = 0; j < nr; ++j) crow[j] = trow[j] + beta * crow[j];
+    }
+}
+
 /* One row count R (compile-time after inlining) of the 6×16 kernel. */
 CK_INLINE CK_TARGET_AVX2 void ukr_6x16_rows(size_t k, float alpha, const float *restrict a,
                                             const float *restrict b, size_t rsb, float beta,
@@ -63,15 +74,7 @@ CK_INLINE CK_TARGET_AVX2 void ukr_6x16_rows(size_t k, float alpha, const float *
         _mm256_storeu_ps(row + 8, v1);
     }
     if (nr < 16) {
-        for (int r = 0; r < R; ++r) {
-            float *restrict crow = c + (size_t)r * ldc;
-            const float *trow = tile + r * 16;
-            if (beta == 0.0f) {
-                for (size_t j = 0; j < nr; ++j) crow[j] = trow[j];
-            } else {
-                for (size_t j = 0; j < nr; ++j) crow[j] = trow[j] + beta * crow[j];
-            }
-        }
+        for (int r = 0; r < R; ++r) merge_tile_row(c + (size_t)r * ldc, tile + r * 16, nr, beta);
     }
 }
 
@@ -122,12 +125,7 @@ CK_INLINE CK_TARGET_AVX2 void ukr_8x8_rows(size_t k, float alpha, const float *r
     float tile[8];
     for (int r = 0; r < R; ++r) {
         _mm256_storeu_ps(tile, _mm256_mul_ps(va, acc[r]));
-        float *restrict crow = c + (size_t)r * ldc;
-        if (beta == 0.0f) {
-            for (size_t j = 0; j < nr; ++j) crow[j] = tile[j];
-        } else {
-            for (size_t j = 0; j < nr; ++j) crow[j] = tile[j] + beta * crow[j];
-        }
+        merge_tile_row(c + (size_t)r * ldc, tile, nr, beta);
     }
 }
 
