@@ -188,34 +188,13 @@ let gradientCases: [GradientCase] = [
         let lossValue = try model.lossAndGradients(x, y)
 
         let params = model.parameters
-        var theta = params.map { $0.tensor.scalars.map(Double.init) }
+        let theta = params.map { $0.tensor.scalars.map(Double.init) }
         let xs = (0..<batch).map { r in (0..<inputs).map { Double(x[r, $0]) } }
         let ys = (0..<batch).map { r in (0..<y.shape[1]).map { Double(y[r, $0]) } }
         let f = { (t: [[Double]]) in Reference.loss(c.loss, Reference.forward(model, t, xs), ys) }
         #expect(abs(lossValue - f(theta)) <= 1e-5 * max(1, abs(f(theta))), "loss value")
 
-        let h = 1e-5
-        var numeric: [Double] = [], analytic: [Float] = []
-        for (pi, p) in params.enumerated() {
-            let g = UnsafeBufferPointer(start: p.gradient!, count: p.count)
-            for j in 0..<p.count {
-                let saved = theta[pi][j]
-                theta[pi][j] = saved + h
-                let up = f(theta)
-                theta[pi][j] = saved - h
-                let down = f(theta)
-                theta[pi][j] = saved
-                numeric.append((up - down) / (2 * h))
-                analytic.append(g[j])
-            }
-        }
-        var num = 0.0, den = 0.0, worst = (0, 0.0)
-        for i in numeric.indices {
-            let d = abs(Double(analytic[i]) - numeric[i])
-            num += d * d; den += numeric[i] * numeric[i]
-            if d > worst.1 { worst = (i, d) }
-        }
-        let rel = num.squareRoot() / max(den.squareRoot(), 1e-12)
-        #expect(rel <= 1e-4, "normwise error \(rel); worst index \(worst.0): analytic \(analytic[worst.0]) vs numeric \(numeric[worst.0])")
+        let (rel, worst) = Reference.normwiseGradientError(params, theta, h: 1e-5, f)
+        #expect(rel <= 1e-4, "normwise error \(rel); worst: parameter \(worst.0), index \(worst.1), |analytic − numeric| \(worst.2)")
     }
 }
