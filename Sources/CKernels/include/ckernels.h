@@ -171,7 +171,7 @@ void ck_copy_block(float *dst, size_t ldd, const float *src, size_t lds, size_t 
 /// Top-k selection per row of `scores` (rows×cols, row stride ld): writes the k best
 /// column indices (descending score; ties go to the lower index; NaN counts as −∞) into
 /// out_ids (rows×k) and their scores into out_scores (rows×k, may be NULL). Columns listed
-/// for row r in exclude_items[exclude_offsets[r] ..< exclude_offsets[r+1]] (ascending) are
+/// for row r in exclude_items[exclude_offsets[r] ..< exclude_offsets[r+1]] (any order) are
 /// skipped (ids outside 0..<cols are ignored); exclude_offsets may be NULL. Rows with fewer
 /// than k candidates are padded with id −1 and score −∞.
 /// - Complexity: O(rows·cols·log k) worst case, O(rows·cols) typical.
