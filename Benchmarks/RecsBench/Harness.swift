@@ -108,12 +108,16 @@ func fmt(_ x: Double) -> String {
 
 func printTable(_ results: [BenchResult]) {
     func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
-    print(pad("case", 14) + pad("variant", 10) + pad("shape", 28) + pad("thr", 4) + pad("median", 22)
+    // Columns as wide as their longest entry (plus a space).
+    let name = results.map(\.name.count).reduce(13, max) + 1
+    let variant = results.map(\.variant.count).reduce(9, max) + 1
+    let shape = results.map(\.shape.count).reduce(27, max) + 1
+    print(pad("case", name) + pad("variant", variant) + pad("shape", shape) + pad("thr", 4) + pad("median", 22)
           + pad("min…max", 22) + "ratio")
     for r in results {
         let spread = fmt(r.min) + "…" + fmt(r.max)
         let ratio = r.ratio.map { String(format: "%.3f× ", $0) + (r.against.map { "vs " + $0 } ?? "") } ?? ""
-        print(pad(r.name, 14) + pad(r.variant, 10) + pad(r.shape, 28) + pad("\(r.threads)", 4)
+        print(pad(r.name, name) + pad(r.variant, variant) + pad(r.shape, shape) + pad("\(r.threads)", 4)
               + pad(fmt(r.median) + " " + r.unit, 22) + pad(spread, 22) + ratio)
     }
 }

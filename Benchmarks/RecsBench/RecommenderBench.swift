@@ -68,20 +68,53 @@ enum RecommenderBench {
             results.append(result("topk-serving", "\(threads) thread\(threads > 1 ? "s" : "")", "6040 users 3706 items f64", "users/s", rates))
         }
 
-        // EASE fit on the real catalogs when the benchmark folder is given.
-        if let benchmarks {
-            for name in ["ml-100k", "lastfm-2k"] {
-                let data = try BenchmarkDataset.load(from: benchmarks + "/" + name)
-                let runs = name == "ml-100k" ? repeats : 1
+        if let benchmarks { results += try easeFits(repeats: repeats, benchmarks: benchmarks) }
+        return results
+    }
+
+    /// EASE fit on ml-100k and lastfm-2k by both solvers, two threads. The user-Gram
+    /// (Woodbury) weights are first checked against the item-Gram ones on ml-100k (every
+    /// row of B, 1e-3 of the row's largest weight); on lastfm-2k the item-Gram fit (about
+    /// 100 s) runs once, after which 200 rows are compared. `itemGramOnLastFM: false`
+    /// skips it.
+    static func easeFits(repeats: Int, benchmarks: String, itemGramOnLastFM: Bool = true) throws -> [BenchResult] {
+        var results: [BenchResult] = []
+        for name in ["ml-100k", "lastfm-2k"] {
+            let data = try BenchmarkDataset.load(from: benchmarks + "/" + name)
+            let train = data.test.train
+            var fitted: [EASE.Solver: any ScoringModel] = [:]
+            for solver in [EASE.Solver.userGram, .itemGram] {
+                if name == "lastfm-2k" && solver == .itemGram && !itemGramOnLastFM { continue }
+                let runs = name == "ml-100k" ? repeats : solver == .userGram ? min(repeats, 3) : 1
                 var times: [Double] = []
                 for _ in 0..<runs {
                     let start = ContinuousClock.now
-                    blackHole(try EASE(lambda: 200, threads: 2).fit(data.test.train))
+                    fitted[solver] = try EASE(lambda: 200, threads: 2, solver: solver).fit(train)
                     times.append(seconds(ContinuousClock.now - start))
                 }
                 times.sort()
-                results.append(BenchResult(name: "ease-fit", variant: "2 threads", shape: "\(name) \(data.itemCount) items", unit: "s",
-                                           median: median(times), min: times.first!, max: times.last!, repeats: times.count))
+                results.append(BenchResult(name: "ease-fit", variant: solver == .userGram ? "user-gram" : "item-gram",
+                                           shape: "\(name) \(train.userCount)×\(data.itemCount)", unit: "s",
+                                           median: median(times), min: times.first!, max: times.last!, repeats: times.count,
+                                           threads: 2))
+            }
+            // The user-Gram row's ratio: its time over the item-Gram time of the same run.
+            if fitted.count == 2 {
+                results[results.count - 2].reference = results[results.count - 1].median
+                results[results.count - 2].against = "item-gram"
+            }
+            if let a = fitted[.userGram], let b = fitted[.itemGram] {
+                let n = data.itemCount, rows = name == "ml-100k" ? Array(0..<n) : (0..<200).map { $0 * n / 200 }
+                var worst = 0.0
+                var ra = [Float](repeating: 0, count: n), rb = ra
+                for i in rows {
+                    ra.withUnsafeMutableBufferPointer { a.similarities(toItem: Int32(i), into: $0) }
+                    rb.withUnsafeMutableBufferPointer { b.similarities(toItem: Int32(i), into: $0) }
+                    let scale = max(1e-12, Double(rb.map(abs).max()!))
+                    worst = max(worst, zip(ra, rb).map { Double(abs($0 - $1)) }.max()! / scale)
+                }
+                print(String(format: "ease %@: user-Gram B within %.2e of item-Gram B (max |Δ| / row max over %d rows)", name, worst, rows.count))
+                precondition(worst < 1e-3, "EASE solvers disagree on \(name): \(worst)")
             }
         }
         return results

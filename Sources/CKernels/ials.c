@@ -567,19 +567,3 @@ int ck_ials_solve_cholesky(float *x, const float *y, const float *yty_reg,
     return ck_ials_solve_cholesky_isa(CK_ISA_AUTO, x, y, yty_reg, row_start, cols, conf,
                                       row_begin, row_end, k, scratch);
 }
-int ck_spd_inverse(float *a, size_t n) {
-    if (n == 0) return 0;
-#if defined(__APPLE__)
-    (void)a;
-    return -1;
-#else
-    lapack_int info = LAPACKE_spotrf(LAPACK_COL_MAJOR, 'U', (lapack_int)n, a, (lapack_int)n);
-    if (info != 0) return (int)info;
-    info = LAPACKE_spotri(LAPACK_COL_MAJOR, 'U', (lapack_int)n, a, (lapack_int)n);
-    if (info != 0) return (int)info;
-    /* spotri fills the upper triangle (column-major), i.e. a[j*n + i] for i ≤ j; mirror it. */
-    for (size_t j = 0; j < n; j++)
-        for (size_t i = 0; i < j; i++) a[i * n + j] = a[j * n + i];
-    return 0;
-#endif
-}

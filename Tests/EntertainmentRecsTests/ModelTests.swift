@@ -88,23 +88,48 @@ let plantedAlgorithms: [any RecommenderAlgorithm] = [
         }
     }
 
-    /// EASE equals the closed form computed densely in Double.
-    @Test func easeMatchesDenseReference() throws {
-        let (m, _) = checkerboard(users: 10, items: 6)
-        let model = try EASE(lambda: 2).fit(m) as! EASEModel
-        let n = 6
-        var g = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
-        for u in 0..<m.userCount {
-            for i in m.items(ofUser: u) { for j in m.items(ofUser: u) { g[Int(i)][Int(j)] += 1 } }
-        }
-        for i in 0..<n { g[i][i] += 2 }
-        let p = invert(g)
-        for i in 0..<n {
-            for j in 0..<n {
-                let ref = i == j ? 0 : -p[i][j] / p[j][j]
-                #expect(abs(Double(model.weights[i * n + j]) - ref) < 1e-4, "B[\(i),\(j)]")
+    /// EASE equals the closed form computed densely in Double, by either solver: on the
+    /// checkerboard (more users than items), and with weights on a catalog wider than its
+    /// users, with an item nobody has and a user with nothing.
+    @Test(arguments: EASE.Solver.allCases)
+    func easeMatchesDenseReference(solver: EASE.Solver) throws {
+        let (board, _) = checkerboard(users: 10, items: 6)
+        var rng = TestRNG(7)
+        var users: [Int32] = [], items: [Int32] = [], weights: [Float] = []
+        for u in 0..<5 { for i in 0..<13 where i != 11 && rng.next() % 3 == 0 {
+            users.append(Int32(u)); items.append(Int32(i)); weights.append(1 + Float(rng.next() % 50) / 10)
+        } }
+        let wide = try InteractionMatrix(userCount: 6, itemCount: 13, users: users, items: items, weights: weights)
+        for (m, lambda, binary) in [(board, Float(2), true), (wide, Float(0.5), false), (wide, Float(3), true)] {
+            let model = try EASE(lambda: lambda, binary: binary, solver: solver).fit(m) as! EASEModel
+            let n = m.itemCount
+            var g = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+            for u in 0..<m.userCount {
+                for (i, wi) in zip(m.items(ofUser: u), m.weights(ofUser: u)) {
+                    for (j, wj) in zip(m.items(ofUser: u), m.weights(ofUser: u)) {
+                        g[Int(i)][Int(j)] += binary ? 1 : Double(wi) * Double(wj)
+                    }
+                }
+            }
+            for i in 0..<n { g[i][i] += Double(lambda) }
+            let p = invert(g)
+            for i in 0..<n {
+                for j in 0..<n {
+                    let ref = i == j ? 0 : -p[i][j] / p[j][j]
+                    #expect(abs(Double(model.weights[i * n + j]) - ref) < 1e-4 * max(1, abs(ref)), "\(solver) λ \(lambda) B[\(i),\(j)]")
+                }
             }
         }
+    }
+
+    /// `automatic` takes the user Gram only when it is cheaper and fits in memory.
+    @Test func easeChoosesTheCheaperSolver() {
+        #expect(EASE().resolvedSolver(users: 1_892, items: 17_617) == .userGram)
+        #expect(EASE().resolvedSolver(users: 6_040, items: 3_706) == .itemGram)
+        let tight = EASE(memoryLimit: EASE.memoryNeeded(items: 17_617))
+        #expect(tight.resolvedSolver(users: 1_892, items: 17_617) == .itemGram)
+        #expect(EASE.memoryNeeded(items: 10, users: 4) == (100 + 40 + 16) * 4)
+        #expect(EASE.memoryNeeded(items: 1 << 40, users: 2) == .max)
     }
 
     @Test func easeRefusesACatalogTooLargeForItsMemoryLimit() throws {

@@ -247,6 +247,20 @@ void ck_mul_backward(const float *a, const float *b, const float *dy, float *da,
 /// written) by Cholesky (LAPACKE spotrf + spotri). Returns 0 or the LAPACK info.
 int ck_spd_inverse(float *a, size_t n);
 
+/// Solves A·X = B for the symmetric positive definite n×n matrix `a` and the n×nrhs
+/// row-major right-hand sides `b`, overwritten with X: a Cholesky factorisation (LAPACKE
+/// spotrf, left in `a`'s lower triangle, row-major) and two triangular solves (BLAS
+/// strsm). Returns 0, or the LAPACK info (order of the failing leading minor).
+int ck_spd_solve(float *a, size_t n, float *b, size_t nrhs);
+
+/// Sparse × dense rows: for r in [row_begin, row_end), out row r (stride ldo) :=
+/// Σ_p vals[p] · dense row cols[p] (stride ldd) over p in row_start[r] ..< row_start[r+1]
+/// (a CSR matrix; vals NULL means every value is 1), n columns; an empty row gives zeros.
+/// The terms of a row are added in a fixed order, so the result is deterministic.
+void ck_csr_dense_rows(float *out, size_t ldo, const int64_t *row_start, const int32_t *cols,
+                       const float *vals, size_t row_begin, size_t row_end, const float *dense,
+                       size_t ldd, size_t n);
+
 /// y[i] += x[i] for n floats (y and x do not overlap). Sums the gradient arenas of a
 /// data-parallel training step; each addition is one IEEE float rounding, so the result
 /// equals Float(Double(y) + Double(x)) exactly.

@@ -8,6 +8,11 @@ struct SharedPointer<T>: @unchecked Sendable {
     let base: UnsafeMutablePointer<T>
 }
 
+/// A read-only pointer that may cross into `concurrentPerform` closures.
+struct SharedConstPointer<T>: @unchecked Sendable {
+    let base: UnsafePointer<T>
+}
+
 /// Every crossing from EntertainmentRecs into CKernels.
 enum RecKernels {
     /// `c(m×n) = alpha·op(a)·op(b) + beta·c`, row-major with tight leading dimensions.
@@ -47,7 +52,31 @@ enum RecKernels {
         Int(ck_spd_inverse(a, n))
     }
 
+    /// Solves A·X = B in place (A symmetric positive definite n×n, overwritten by its
+    /// Cholesky factor; B n×columns row-major, overwritten by X); returns the LAPACK info.
+    static func spdSolve(_ a: UnsafeMutablePointer<Float>, n: Int, _ b: UnsafeMutablePointer<Float>, columns: Int) -> Int {
+        Int(ck_spd_solve(a, n, b, columns))
+    }
+
     static func setBLASThreads(_ n: Int) { ck_dispatch_init(); ck_blas_set_threads(Int32(n)) }
+}
+
+extension InteractionMatrix {
+    /// Rows `rows` of this sparse matrix times the dense `rowCount × columns` matrix
+    /// `dense` (row-major, one dense row per column of this matrix): out row r
+    /// (`columns` floats, stride `columns`) := Σ_p weight_p · dense row item_p.
+    func sparseRowsTimes(_ dense: UnsafePointer<Float>, columns: Int, rows: Range<Int>,
+                         into out: UnsafeMutablePointer<Float>) {
+        // Int and Int64 share a layout on every 64-bit platform Swift supports.
+        rowStart.withUnsafeBufferPointer { rs in
+            rs.baseAddress!.withMemoryRebound(to: Int64.self, capacity: rs.count) { starts in
+                items.withUnsafeBufferPointer { it in weights.withUnsafeBufferPointer { w in
+                    ck_csr_dense_rows(out, columns, starts, it.baseAddress, w.baseAddress, rows.lowerBound,
+                                      rows.upperBound, dense, columns, columns)
+                } }
+            }
+        }
+    }
 }
 
 /// Splits `0..<count` into blocks and runs them on up to `threads` threads.
