@@ -61,11 +61,21 @@ enum RecommenderBench {
         let check = try engine.recommend(for: users, count: 10, threads: 1)
         let single = try engine.recommend(for: users[0], count: 10)
         precondition(check[users[0]]?.map(\.item) == single.map(\.item), "batch top-K differs from single-user top-K")
+        let everyItem = try engine.recommend(for: users, count: 10, threads: 1, scoreEveryItem: true)
+        precondition(users.allSatisfy { check[$0]! == everyItem[$0]! }, "norm-pruned top-K differs from scoring every item")
+        // Norm-bound pruning (the default) beside scoring every item, one and two threads.
         for threads in [1, 2] {
-            let rates = try measure(repeats: repeats, work: Double(users.count)) {
+            let full = try measure(repeats: repeats, work: Double(users.count)) {
+                blackHole(try engine.recommend(for: users, count: 10, threads: threads, scoreEveryItem: true))
+            }
+            let pruned = try measure(repeats: repeats, work: Double(users.count)) {
                 blackHole(try engine.recommend(for: users, count: 10, threads: threads))
             }
-            results.append(result("topk-serving", "\(threads) thread\(threads > 1 ? "s" : "")", "6040 users 3706 items f64", "users/s", rates))
+            results.append(result("topk-serving", "every item", "6040 users 3706 items f64", "users/s", full, threads: threads))
+            var row = result("topk-serving", "pruned", "6040 users 3706 items f64", "users/s", pruned, threads: threads)
+            row.reference = results.last!.median
+            row.against = "every item"
+            results.append(row)
         }
 
         if let benchmarks { results += try easeFits(repeats: repeats, benchmarks: benchmarks) }

@@ -107,8 +107,13 @@ public final class RecommenderEngine<UserID: EntityID, ItemID: EntityID>: @unche
 
     /// Recommendations for many users at once, computed in parallel blocks on `threads`
     /// threads (default: all cores). Unknown users follow `unknownUser`.
+    ///
+    /// For dot-product models (iALS, BPR) only the items whose norm bound can still reach
+    /// a user's k-th best are scored; the result is the same as scoring every item, which
+    /// `scoreEveryItem: true` does (for comparison and benchmarks).
     public func recommend(for users: [UserID], count: Int = 10, excludingSeen: Bool = true,
-                          unknownUser: UnknownUserPolicy = .fail, threads: Int? = nil) throws -> [UserID: [Recommendation<ItemID>]] {
+                          unknownUser: UnknownUserPolicy = .fail, threads: Int? = nil,
+                          scoreEveryItem: Bool = false) throws -> [UserID: [Recommendation<ItemID>]] {
         let s = try fitted()
         try Self.check(count: count)
         var known: [Int32] = [], result: [UserID: [Recommendation<ItemID>]] = [:]
@@ -121,6 +126,7 @@ public final class RecommenderEngine<UserID: EntityID, ItemID: EntityID>: @unche
         }
         var server = TopKServer(model: s.model, training: s.matrix)
         if let threads { server.threads = max(1, threads) }
+        server.pruning = !scoreEveryItem
         let needed = Self.batchMemoryNeeded(users: known.count, count: count, items: s.matrix.itemCount,
                                             threads: server.threads, block: server.blockSize)
         guard needed <= memoryLimit else {

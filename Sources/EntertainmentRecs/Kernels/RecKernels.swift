@@ -32,6 +32,15 @@ enum RecKernels {
         ck_topk(ids, outScores, scores, rows, columns, columns, k, excludeOffsets, excludeItems)
     }
 
+    /// Top-`k` per row where column j of `scores` (row stride `stride`) stands for item
+    /// `columnIDs[j]` of `0..<idCount`: ties, exclusions and the output are in item ids.
+    static func topK(ids: UnsafeMutablePointer<Int32>, scores outScores: UnsafeMutablePointer<Float>,
+                     from scores: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, k: Int,
+                     excludeOffsets: UnsafePointer<Int64>?, excludeItems: UnsafePointer<Int32>,
+                     columnIDs: UnsafePointer<Int32>, idCount: Int) {
+        ck_topk_mapped(ids, outScores, scores, rows, columns, stride, k, excludeOffsets, excludeItems, columnIDs, idCount)
+    }
+
     static func ialsCG(x: UnsafeMutablePointer<Float>, y: UnsafePointer<Float>, ytyReg: UnsafePointer<Float>,
                        rowStart: UnsafePointer<Int64>, columns: UnsafePointer<Int32>, confidence: UnsafePointer<Float>,
                        rows: Range<Int>, factors: Int, steps: Int) {

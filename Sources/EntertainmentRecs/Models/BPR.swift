@@ -68,8 +68,9 @@ public struct BPR: RecommenderAlgorithm {
     }
 }
 
-/// Fitted BPR factors: score(u, i) = x_u·y_i + b_i.
-struct BPRModel: ScoringModel {
+/// Fitted BPR factors: score(u, i) = x_u·y_i + b_i, computed as one dot product
+/// [x_u, 1]·[y_i, b_i] so that every path (one user, a batch, pruned top-K) rounds alike.
+struct BPRModel: DotProductScoring {
     let itemCount: Int
     let factors: Int
     let userFactors: [Float]
@@ -77,23 +78,50 @@ struct BPRModel: ScoringModel {
     let itemBias: [Float]
     let learningRate: Float
     let regularization: Float
+    /// [y_i, b_i] per item (items × (factors + 1)).
+    let augmentedItems: [Float]
+    let normOrdered: NormOrderedItems?
     var name: String { "bpr" }
+
+    init(itemCount: Int, factors: Int, userFactors: [Float], itemFactors: [Float], itemBias: [Float],
+         learningRate: Float, regularization: Float) {
+        self.itemCount = itemCount
+        self.factors = factors
+        self.userFactors = userFactors
+        self.itemFactors = itemFactors
+        self.itemBias = itemBias
+        self.learningRate = learningRate
+        self.regularization = regularization
+        var augmented = [Float](repeating: 0, count: itemCount * (factors + 1))
+        for i in 0..<itemCount {
+            for j in 0..<factors { augmented[i * (factors + 1) + j] = itemFactors[i * factors + j] }
+            augmented[i * (factors + 1) + factors] = itemBias[i]
+        }
+        augmentedItems = augmented
+        normOrdered = NormOrderedItems(vectors: augmented, itemCount: itemCount, width: factors + 1)
+    }
+
+    func userVector(_ u: Int32, into out: UnsafeMutablePointer<Float>) {
+        userFactors.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + Int(u) * factors, count: factors) }
+        out[factors] = 1
+    }
 
     func scores(forUsers users: ArraySlice<Int32>, training: InteractionMatrix,
                 into scores: UnsafeMutableBufferPointer<Float>) {
-        let k = factors
-        var block = [Float](repeating: 0, count: users.count * k)
-        for (r, u) in users.enumerated() { for j in 0..<k { block[r * k + j] = userFactors[Int(u) * k + j] } }
+        var block = [Float](repeating: 0, count: users.count * (factors + 1))
+        block.withUnsafeMutableBufferPointer { b in
+            for (r, u) in users.enumerated() { userVector(u, into: b.baseAddress! + r * (factors + 1)) }
+        }
         score(block, rows: users.count, into: scores.baseAddress!)
     }
 
+    /// Scores of `rows` augmented user vectors [x, 1] (rows × (factors + 1)).
     private func score(_ x: [Float], rows: Int, into out: UnsafeMutablePointer<Float>) {
         x.withUnsafeBufferPointer { xb in
-            itemFactors.withUnsafeBufferPointer { yp in
-                RecKernels.gemm(xb.baseAddress!, yp.baseAddress!, transposeB: true, out, m: rows, n: itemCount, k: factors)
+            augmentedItems.withUnsafeBufferPointer { yp in
+                RecKernels.gemm(xb.baseAddress!, yp.baseAddress!, transposeB: true, out, m: rows, n: itemCount, k: factors + 1)
             }
         }
-        for r in 0..<rows { for i in 0..<itemCount { out[r * itemCount + i] += itemBias[i] } }
     }
 
     /// Fold-in: SGD on a fresh user vector alone, items fixed, seeded by the history.
@@ -116,7 +144,7 @@ struct BPRModel: ScoringModel {
     }
 
     func scores(forHistory history: UserHistory, into scores: UnsafeMutableBufferPointer<Float>) {
-        score(userVector(for: history), rows: 1, into: scores.baseAddress!)
+        score(userVector(for: history) + [1], rows: 1, into: scores.baseAddress!)
     }
 
     func similarities(toItem item: Int32, into scores: UnsafeMutableBufferPointer<Float>) {

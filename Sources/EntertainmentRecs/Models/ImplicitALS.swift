@@ -135,7 +135,7 @@ struct ConfidenceRows: Sendable {
 }
 
 /// Fitted iALS factors.
-struct IALSModel: ScoringModel {
+struct IALSModel: DotProductScoring {
     let users: Int
     let itemCount: Int
     let factors: Int
@@ -146,6 +146,8 @@ struct IALSModel: ScoringModel {
     /// YᵀY + λI for fold-in, and unit-norm item factors for similar items.
     var ytyReg: [Float] = []
     var itemNorms: [Float] = []
+    /// The item factors by descending norm, for pruned batch top-K.
+    var normOrdered: NormOrderedItems?
     var name: String { "ials" }
 
     init(users: Int, items: Int, factors: Int, regularization: Float, alpha: Float, seed: UInt64) {
@@ -182,6 +184,7 @@ struct IALSModel: ScoringModel {
         }
         for i in 0..<k { g[i * k + i] += regularization }
         ytyReg = g
+        normOrdered = NormOrderedItems(vectors: itemFactors, itemCount: itemCount, width: k)
         itemNorms = (0..<itemCount).map { i in
             var s: Float = 0
             for j in 0..<k { s += itemFactors[i * k + j] * itemFactors[i * k + j] }
@@ -245,5 +248,11 @@ struct IALSModel: ScoringModel {
             let norm = itemNorms[i] * itemNorms[j]
             scores[j] = norm > 0 ? d / norm : 0
         }
+    }
+}
+
+extension IALSModel {
+    func userVector(_ u: Int32, into out: UnsafeMutablePointer<Float>) {
+        userFactors.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + Int(u) * factors, count: factors) }
     }
 }
