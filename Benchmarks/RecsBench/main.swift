@@ -67,7 +67,7 @@ struct RecsBench: ParsableCommand {
                          SeedBench.flopsPerSample, SeedBench.predictFlopsPerSample))
         }
         if wanted.contains("alloc") {
-            results += try AllocBench.run(batchSizes: batches)
+            results += try AllocBench.run(batchSizes: batches, threads: threads.split(separator: ",").compactMap { Int($0) })
         }
         if wanted.contains("recs") {
             results += try RecommenderBench.run(repeats: repeats, benchmarks: benchmarks)

@@ -19,10 +19,13 @@ extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
 
-/* Per thread: Swift Testing runs other tests in parallel on other threads. */
+/* Per thread: Swift Testing runs other tests in parallel on other threads. And for the
+   whole process (a benchmark's multi-threaded step, whose workers allocate on their own
+   threads), relaxed: only totals are read. */
 static _Thread_local uint64_t count;
+static uint64_t process_count;
 
-static void bump(void) { count++; }
+static void bump(void) { count++; __atomic_fetch_add(&process_count, 1, __ATOMIC_RELAXED); }
 
 void *malloc(size_t n) { bump(); return __libc_malloc(n); }
 void *calloc(size_t a, size_t b) { bump(); return __libc_calloc(a, b); }
@@ -39,7 +42,9 @@ int posix_memalign(void **out, size_t a, size_t n) {
 
 int allocation_counter_supported(void) { return 1; }
 uint64_t allocation_counter_value(void) { return count; }
+uint64_t allocation_counter_process_value(void) { return __atomic_load_n(&process_count, __ATOMIC_RELAXED); }
 #else
 int allocation_counter_supported(void) { return 0; }
 uint64_t allocation_counter_value(void) { return 0; }
+uint64_t allocation_counter_process_value(void) { return 0; }
 #endif

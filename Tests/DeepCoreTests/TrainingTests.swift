@@ -97,12 +97,17 @@ func seedModel(features: Int = 64, seed: UInt64 = 42) -> Sequential {
         #expect(a != c)
     }
 
-    @Test func trainingStepAllocatesNothingAfterWarmUp() throws {
+    /// One thread at batch 32, and a batch of 256 split over two threads (the step's
+    /// hand-off to the worker pool is on the calling thread, which is what the counter sees;
+    /// `recs-bench --cases alloc` counts every thread).
+    @Test(arguments: [(batch: 32, threads: 1), (batch: 256, threads: 2)])
+    func trainingStepAllocatesNothingAfterWarmUp(batch: Int, threads: Int) throws {
         guard allocation_counter_supported() != 0 else { return }
-        let (x, y) = hyperplaneData(samples: 32 * 60, features: 64, seed: 8)
+        let (x, y) = hyperplaneData(samples: batch * 60, features: 64, seed: 8)
         let model = seedModel()
+        model.threads = threads
         let probe = AllocationProbe()
-        try model.fit(x, y, epochs: 1, batchSize: 32, callbacks: [probe], verbose: .silent)
+        try model.fit(x, y, epochs: 1, batchSize: batch, callbacks: [probe], verbose: .silent)
         #expect(probe.atBatch10 > 0, "the allocation counter is not counting")
         #expect(probe.atBatch50 - probe.atBatch10 == 0, "\(probe.atBatch50 - probe.atBatch10) allocations in 40 steps")
     }

@@ -83,7 +83,7 @@ extension Sequential {
 
 /// One `fit` call's state: the batch plan, the sample order and the metric accumulators.
 /// `runEpoch` is the hot loop; it allocates nothing per batch.
-final class TrainingLoop: @unchecked Sendable {
+final class TrainingLoop: WorkerPoolJob, @unchecked Sendable {
     let model: Sequential
     let optimizer: Optimizer
     let evaluator: LossEvaluator
@@ -111,12 +111,18 @@ final class TrainingLoop: @unchecked Sendable {
     /// The split step's outcome, written by the thread that decides: loss, gradients
     /// finite (0/1), update applied (0/1).
     private let outcome: UnsafeMutablePointer<Double>
+    /// The threads of split steps, started at the first one; and that step's arguments,
+    /// set before the pool wakes its threads.
+    private var pool: WorkerPool?
+    private var splitArguments = (rows: 0, start: 0, share: 0, chunks: 0, context: LayerContext(isTraining: true, step: 0, seed: 0))
 
     /// The counters of a split step; each is claimed or counted with `Kernels.counterAdd`.
     private enum Counter: Int, CaseIterable {
         case nextChunk, chunksDone, nextSum, sumsDone, decided, nextUpdate
         var offset: Int { rawValue * 8 }
     }
+    /// `Counter.allCases.count`, once (a debug build allocates the `allCases` array per use).
+    private static let counterCount = Counter.allCases.count
 
     init(model: Sequential, optimizer: Optimizer, loss: Loss, x: Tensor, y: Tensor, batchSize: Int) {
         self.model = model
@@ -146,7 +152,7 @@ final class TrainingLoop: @unchecked Sendable {
         let pieces = workers > 1 ? max(1, min(4 * workers, arenaCount / 2048)) : 1
         rangeBounds = (0...pieces).map { $0 == pieces ? arenaCount : arenaCount * $0 / pieces / 16 * 16 }
         rangeFinite = workspace.indices(pieces)
-        counters = workspace.indices(Counter.allCases.count * 8)
+        counters = workspace.indices(Self.counterCount * 8)
         outcome = UnsafeMutableRawPointer(workspace.indices(3)).bindMemory(to: Double.self, capacity: 3)
     }
 
@@ -170,13 +176,20 @@ final class TrainingLoop: @unchecked Sendable {
         // Split: contiguous chunks of rows; only non-empty chunks run (and are summed).
         let share = (rows + workers - 1) / workers
         let chunks = (rows + share - 1) / share
-        for c in 0..<Counter.allCases.count { counters[c * 8] = 0 }
-        let box = UncheckedBox(self)
-        DispatchQueue.concurrentPerform(iterations: chunks) { _ in
-            box.value.splitStep(rows: rows, start: start, share: share, chunks: chunks, context: context)
-        }
+        for c in 0..<Self.counterCount { counters[c * 8] = 0 }
+        splitArguments = (rows, start, share, chunks, context)
+        if pool == nil { pool = WorkerPool(helpers: workers - 1) }
+        pool!.run(self, parts: chunks)
         return (outcome[0], outcome[1] != 0)
     }
+
+    /// A split step's part on one thread of the pool (every part runs the same claim loop).
+    func run(part: Int) {
+        let a = splitArguments
+        splitStep(rows: a.rows, start: a.start, share: a.share, chunks: a.chunks, context: a.context)
+    }
+
+    deinit { pool?.stop() }
 
     /// One thread's part of a split step, in three phases separated by waits:
     /// 1. chunks of rows: gather, forward, loss, backward (chunk c writes arena c);
@@ -186,7 +199,7 @@ final class TrainingLoop: @unchecked Sendable {
     /// 3. arena ranges: the optimizer update of each range.
     /// Work is claimed with atomic counters, never assigned to a thread, and a thread only
     /// waits for work that another thread has already claimed and is running: so a step
-    /// completes however many of the `concurrentPerform` iterations actually run at once
+    /// completes however many of the pool's threads actually run at once
     /// (one thread may do everything), and a late thread just finds less to do.
     private func splitStep(rows: Int, start: Int, share: Int, chunks: Int, context: LayerContext) {
         let arena = model.arena!
@@ -333,10 +346,4 @@ extension Sequential {
         backward(plan, rows: n, context: context)
         return value
     }
-}
-
-/// Hands a reference to `concurrentPerform` workers that touch disjoint rows and arenas.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

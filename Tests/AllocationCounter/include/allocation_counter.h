@@ -10,4 +10,6 @@
 int allocation_counter_supported(void);
 /// Allocations (malloc, calloc, realloc, aligned) made by the calling thread so far.
 uint64_t allocation_counter_value(void);
+/// Allocations made by every thread of the process so far.
+uint64_t allocation_counter_process_value(void);
 #endif
