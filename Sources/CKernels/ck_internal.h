@@ -53,6 +53,18 @@ CK_HIDDEN void sgemm_ukr_avx2_8x8(size_t k, float alpha, const float *restrict a
 CK_HIDDEN void sgemm_ukr_avx512_8x32(size_t k, float alpha, const float *restrict a,
                                      const float *restrict b, size_t rsb, float beta,
                                      float *restrict c, size_t ldc, size_t mr, size_t nr);
+/// Dense inference tile (mlp.c): C(mr×nr) := relu?(A·B + bias), mr ≤ 6, nr ≤ 16, A
+/// row-major (row r at a + r·lda, read in place), B a packed k×16 panel, bias 16 floats
+/// (zero-padded); columns past nr are not stored.
+CK_HIDDEN void mlp_tile_avx2_6x16(size_t k, const float *restrict a, size_t lda,
+                                  const float *restrict b, const float *restrict bias,
+                                  float *restrict c, size_t ldc, size_t mr, size_t nr,
+                                  int relu);
+/// One-output dense layer: y[r] := act(a row r · w + bias) for r < rows (a row-major,
+/// lda); act ReLU or sigmoid is applied in registers, any other act is left to the caller.
+CK_HIDDEN void mlp_dot_avx2(float *restrict y, const float *restrict a, size_t lda,
+                            const float *restrict w, float bias, size_t rows, size_t k,
+                            ck_act act);
 /// dst[p*dst_stride + r] := a[r*lda + p] (r < rows ≤ 8, zero up to 8): AVX transposes.
 /// Stores 8 floats per k step, so dst needs 8 − dst_stride floats of slack at its end.
 CK_HIDDEN void sgemm_pack_rows8_avx2(size_t k, size_t rows, const float *restrict a,

@@ -95,6 +95,50 @@ void ck_bias_backward(float *dbias, const float *dz, size_t rows, size_t cols);
 /// Numerically stable logistic: 1/(1+e^-x) without overflow for any finite x.
 void ck_sigmoid_forward(float *y, const float *x, size_t n);
 
+/* ------------------------------------------------------ dense inference */
+
+/// One layer of a dense inference chain: output (rows×units) := act(input (rows×inputs)
+/// · weight + bias), weight (inputs×units) row-major, bias `units` floats or NULL.
+typedef struct {
+    const float *weight;
+    const float *bias;
+    size_t inputs, units;
+    ck_act act;
+} ck_dense;
+
+/// Floats of workspace ck_mlp_pack and ck_mlp_forward need for this chain (the same for
+/// every ISA).
+/// - Complexity: O(count).
+size_t ck_mlp_workspace_size(const ck_dense *layers, size_t count);
+
+/// Packs the chain's weights and biases into `workspace` (ck_mlp_workspace_size floats,
+/// any alignment) for ck_mlp_forward: 16-column k-panels, biases padded to whole panels.
+/// Pack once, then run any number of ck_mlp_forward calls while the weights are unchanged.
+/// - Complexity: O(Σ inputs·units).
+void ck_mlp_pack(float *workspace, const ck_dense *layers, size_t count);
+
+/// Inference through `count ≥ 1` dense layers, each feeding the next
+/// (layers[i].units == layers[i+1].inputs): y (rows×layers[count−1].units) := the chain
+/// applied to x (rows×layers[0].inputs), both row-major and contiguous, with the active
+/// ISA. `workspace` holds the chain as ck_mlp_pack left it; its block buffers are
+/// overwritten. The rows go through all layers in blocks of a few dozen, so the hidden
+/// activations stay in L1/L2, and bias + ReLU are applied as each output tile leaves the
+/// registers. With the native variants rows are independent: a row gets the same value
+/// whatever rows it is run with. y must not overlap x or the workspace.
+/// Each block's inputs are checked as the block is about to be read (so x is swept once):
+/// returns `rows` when every value of x is finite; otherwise the first row of the first
+/// block (≤ 48 rows) holding a NaN or ±Inf, with y written only for the rows before it.
+/// - Complexity: O(rows · Σ inputs·units).
+size_t ck_mlp_forward(float *y, const float *x, size_t rows, const ck_dense *layers,
+                      size_t count, float *workspace);
+
+/// ck_mlp_forward with an explicit variant (tests and benchmarks): CK_ISA_AVX2 and
+/// CK_ISA_AVX512 run the fused AVX2 kernels, any other ISA one ck_sgemm_isa and one
+/// ck_bias_act_forward per layer and block; CK_ISA_AUTO picks the native variant.
+/// Returns as ck_mlp_forward, or −1 if the CPU lacks the variant (nothing is written).
+ptrdiff_t ck_mlp_forward_isa(ck_isa isa, float *y, const float *x, size_t rows,
+                             const ck_dense *layers, size_t count, float *workspace);
+
 /* ------------------------------------------------------------------ losses */
 
 /// Binary cross-entropy from logits z against targets t in [0,1], averaged over n:

@@ -21,8 +21,9 @@ extension Sequential {
     }
 
     /// Builds (if needed) and checks data against the model and the loss. Returns the
-    /// targets as a 2-D tensor.
-    func prepare(_ x: Tensor, _ y: Tensor?, role: String) throws -> Tensor? {
+    /// targets as a 2-D tensor. Without `checkingValues`, the values of `x` are left for the
+    /// caller to check (`checkValues`).
+    func prepare(_ x: Tensor, _ y: Tensor?, role: String, checkingValues: Bool = true) throws -> Tensor? {
         guard x.rank == 2 else {
             throw DeepCoreError.shapeMismatch("\(role) x must be (samples, features); got shape \(x.shape)")
         }
@@ -31,10 +32,7 @@ extension Sequential {
             throw DeepCoreError.shapeMismatch("\(role) x has \(x.shape[1]) features; the model takes \(inputWidth)")
         }
         try build(inputShape: [x.shape[1]])
-        try Self.checkFinite(x, name: "\(role) x")
-        if let validating = steps.first as? any InputValidating {
-            try x.withUnsafeBufferPointer { try validating.validateInput($0, columns: x.shape[1], role: "\(role) x") }
-        }
+        if checkingValues { try checkValues(x, role: role) }
         guard let y else { return nil }
         guard let loss else { throw DeepCoreError.notReady("call compile(optimizer:loss:metrics:) first") }
         try loss.validate(outputWidth: outputWidth)
@@ -55,6 +53,15 @@ extension Sequential {
             }
         }
         return y2
+    }
+
+    /// Throws at the first non-finite value of `x`, or an input the first layer rejects
+    /// (an id outside an embedding table).
+    func checkValues(_ x: Tensor, role: String) throws {
+        try Self.checkFinite(x, name: "\(role) x")
+        if let validating = steps.first as? any InputValidating {
+            try x.withUnsafeBufferPointer { try validating.validateInput($0, columns: x.shape[1], role: "\(role) x") }
+        }
     }
 
     static func checkFinite(_ t: Tensor, name: String) throws {

@@ -47,10 +47,20 @@ extension Sequential {
     }
 
     /// The model's outputs for `x` (samples × features): probabilities after a sigmoid or
-    /// softmax, as Keras' `predict`.
+    /// softmax, as Keras' `predict`. `batchSize` bounds the rows computed at once; a model
+    /// that is a plain chain of ``Dense`` layers runs all its layers over blocks of a few
+    /// dozen rows instead (same values, the activations stay in cache).
     public func predict(_ x: Tensor, batchSize: Int = 1024) throws -> Tensor {
         guard batchSize > 0 else { throw DeepCoreError.invalidArgument("batch size must be at least 1, got \(batchSize)") }
-        _ = try prepare(x, nil, role: "prediction")
+        _ = try prepare(x, nil, role: "prediction", checkingValues: false)
+        if let chain = denseChain() { return try predictFused(x, chain: chain) }
+        try checkValues(x, role: "prediction")
+        return predictLayerByLayer(x, batchSize: batchSize)
+    }
+
+    /// `predict` one batch and one layer at a time through the model's `BatchPlan` (any
+    /// layers; `x` checked by the caller).
+    func predictLayerByLayer(_ x: Tensor, batchSize: Int) -> Tensor {
         let n = x.shape[0]
         let capacity = min(batchSize, n)
         let plan = BatchPlan(capacity: capacity, inputWidth: inputWidth, widths: shapes.map { $0.reduce(1, *) },
