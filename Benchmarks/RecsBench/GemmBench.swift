@@ -35,7 +35,7 @@ enum GemmBench {
         for s in shapes {
             let flops = 2.0 * Double(s.m * s.n * s.k)
             let a = Buffer(s.m * s.k, seed: 1), b = Buffer(s.k * s.n, seed: 2)
-            let c = Buffer(s.m * s.n, seed: 0), ref = Buffer(s.m * s.n, seed: 0)
+            let ref = Buffer(s.m * s.n, seed: 0)
             for (ta, tb, tname) in cases {
                 let lda = ta == CK_TRANS ? s.m : s.k, ldb = tb == CK_TRANS ? s.k : s.n
                 func gemm(_ isa: ck_isa, _ into: Buffer) {
@@ -43,26 +43,28 @@ enum GemmBench {
                     precondition(ok != 0, "\(name(isa)) is not available")
                 }
                 gemm(CK_ISA_BLAS, ref)
-                var blasMedian: Double?
-                // OpenBLAS first, so every other variant can be compared with it.
-                for isa in [CK_ISA_BLAS] + variants.filter({ $0 != CK_ISA_BLAS }) {
-                    if isa == CK_ISA_SCALAR && flops > scalarMaxFlops { continue }
+                // Every variant checked against OpenBLAS first, then all timed in turns
+                // (OpenBLAS, then each variant, per round), so the ratios share the host's
+                // drift.
+                let isas = [CK_ISA_BLAS] + variants.filter { $0 != CK_ISA_BLAS && !($0 == CK_ISA_SCALAR && flops > scalarMaxFlops) }
+                let outputs = isas.map { _ in Buffer(s.m * s.n, seed: 0) }
+                for (isa, c) in zip(isas, outputs) {
                     c.fill(.nan)
                     gemm(isa, c)
                     let err = normwiseError(c.p, ref.p, s.m * s.n)
                     precondition(err <= tolerance,
                                  "gemm \(name(isa)) \(s.label) \(tname): normwise error \(err) vs OpenBLAS")
-                    let rates = flops >= 1e8
-                        ? measure(repeats: repeats, work: flops / 1e9) { gemm(isa, c) }
-                        : measureCalibrated(repeats: repeats, work: flops / 1e9) { gemm(isa, c) }
-                    var r = result("gemm", name(isa), "\(s.label) \(tname)", "GFLOP/s", rates)
-                    if isa == CK_ISA_BLAS {
-                        blasMedian = r.median
-                    } else {
-                        r.reference = blasMedian
-                        r.against = "openblas"
+                }
+                let rates = measureInTurns(repeats: repeats, work: flops / 1e9,
+                                           zip(isas, outputs).map { isa, c in { gemm(isa, c) } })
+                let blasMedian = median(rates[0])
+                for (isa, r) in zip(isas, rates) {
+                    var row = result("gemm", name(isa), "\(s.label) \(tname)", "GFLOP/s", r)
+                    if isa != CK_ISA_BLAS {
+                        row.reference = blasMedian
+                        row.against = "openblas"
                     }
-                    out.append(r)
+                    out.append(row)
                 }
             }
         }

@@ -62,6 +62,35 @@ func measure(repeats: Int, work: Double, _ body: () throws -> Void) rethrows -> 
     return rates.sorted()
 }
 
+/// Several bodies timed in turns: each is warmed up and given as many calls per round as
+/// take at least `minSeconds`, then round r times body 0, body 1, … in order, `repeats`
+/// rounds. A drift of the host's clock or load during the measurement then shifts every
+/// body alike, so their ratios hold better than when each is timed in a block of its own.
+/// Returns, per body, the sorted `work · calls / seconds` of its rounds.
+func measureInTurns(repeats: Int, work: Double, minSeconds: Double = 0.05,
+                    _ bodies: [() -> Void]) -> [[Double]] {
+    let calls = bodies.map { body -> Int in
+        body()
+        var calls = 1
+        while true {
+            let start = ContinuousClock.now
+            for _ in 0..<calls { body() }
+            let t = seconds(ContinuousClock.now - start)
+            if t >= minSeconds { return calls }
+            calls = t <= 0 ? calls * 10 : Swift.max(calls * 2, Int(Double(calls) * minSeconds * 1.2 / t))
+        }
+    }
+    var rates = bodies.map { _ in [Double]() }
+    for _ in 0..<repeats {
+        for (i, body) in bodies.enumerated() {
+            let start = ContinuousClock.now
+            for _ in 0..<calls[i] { body() }
+            rates[i].append(work * Double(calls[i]) / seconds(ContinuousClock.now - start))
+        }
+    }
+    return rates.map { $0.sorted() }
+}
+
 /// For short bodies: warms up, finds how many calls take at least `minSeconds`, then times
 /// `repeats` rounds of that many calls; returns `work · calls / seconds` per round.
 func measureCalibrated(repeats: Int, work: Double, minSeconds: Double = 0.05,
