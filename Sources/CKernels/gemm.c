@@ -13,6 +13,9 @@
  */
 #include <limits.h>
 #include <pthread.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include "ck_blas.h"
@@ -48,6 +51,9 @@ static const ck_sgemm_variant k_avx512 = {sgemm_ukr_avx512_8x32, 8, 32, 192, 256
 
 /* ------------------------------------------------------------- scratch area */
 
+#define CK_HUGE_PAGE ((size_t)2 << 20)
+static size_t round_up_bytes(size_t x, size_t q) { return (x + q - 1) / q * q; }
+
 static pthread_key_t g_scratch_key;
 static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
 static _Thread_local float *t_scratch;
@@ -63,7 +69,17 @@ static float *scratch(size_t floats) {
     t_scratch = NULL;
     t_scratch_floats = 0;
     void *p = NULL;
-    if (posix_memalign(&p, CK_PACK_ALIGN, floats * sizeof(float)) != 0) p = NULL;
+    const size_t bytes = floats * sizeof(float);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    /* A large packing area (a kc × nc panel of B is 6 MiB) spans more 4 KiB pages than
+       the L2 TLB maps (1,536 entries on Zen): ask for transparent huge pages, 2 MiB
+       aligned, where the system hands them out on request (THP "madvise" mode). */
+    if (bytes >= CK_HUGE_PAGE) {
+        if (posix_memalign(&p, CK_HUGE_PAGE, round_up_bytes(bytes, CK_HUGE_PAGE)) != 0) p = NULL;
+        if (p) (void)madvise(p, round_up_bytes(bytes, CK_HUGE_PAGE), MADV_HUGEPAGE);
+    } else
+#endif
+    if (posix_memalign(&p, CK_PACK_ALIGN, bytes) != 0) p = NULL;
     (void)pthread_setspecific(g_scratch_key, p); /* frees it when the thread exits */
     if (p == NULL) return NULL;
     t_scratch = p;
