@@ -62,6 +62,19 @@ func measure(repeats: Int, work: Double, _ body: () throws -> Void) rethrows -> 
     return rates.sorted()
 }
 
+/// Warms `body` up, then finds how many calls take at least `minSeconds`.
+private func calibratedCalls(minSeconds: Double, _ body: () -> Void) -> Int {
+    body()
+    var calls = 1
+    while true {
+        let start = ContinuousClock.now
+        for _ in 0..<calls { body() }
+        let t = seconds(ContinuousClock.now - start)
+        if t >= minSeconds { return calls }
+        calls = t <= 0 ? calls * 10 : Swift.max(calls * 2, Int(Double(calls) * minSeconds * 1.2 / t))
+    }
+}
+
 /// Several bodies timed in turns: each is warmed up and given as many calls per round as
 /// take at least `minSeconds`, then round r times body 0, body 1, … in order, `repeats`
 /// rounds. A drift of the host's clock or load during the measurement then shifts every
@@ -69,17 +82,7 @@ func measure(repeats: Int, work: Double, _ body: () throws -> Void) rethrows -> 
 /// Returns, per body, the sorted `work · calls / seconds` of its rounds.
 func measureInTurns(repeats: Int, work: Double, minSeconds: Double = 0.05,
                     _ bodies: [() -> Void]) -> [[Double]] {
-    let calls = bodies.map { body -> Int in
-        body()
-        var calls = 1
-        while true {
-            let start = ContinuousClock.now
-            for _ in 0..<calls { body() }
-            let t = seconds(ContinuousClock.now - start)
-            if t >= minSeconds { return calls }
-            calls = t <= 0 ? calls * 10 : Swift.max(calls * 2, Int(Double(calls) * minSeconds * 1.2 / t))
-        }
-    }
+    let calls = bodies.map { calibratedCalls(minSeconds: minSeconds, $0) }
     var rates = bodies.map { _ in [Double]() }
     for _ in 0..<repeats {
         for (i, body) in bodies.enumerated() {
@@ -89,28 +92,6 @@ func measureInTurns(repeats: Int, work: Double, minSeconds: Double = 0.05,
         }
     }
     return rates.map { $0.sorted() }
-}
-
-/// For short bodies: warms up, finds how many calls take at least `minSeconds`, then times
-/// `repeats` rounds of that many calls; returns `work · calls / seconds` per round.
-func measureCalibrated(repeats: Int, work: Double, minSeconds: Double = 0.05,
-                       _ body: () -> Void) -> [Double] {
-    body()
-    var calls = 1
-    while true {
-        let start = ContinuousClock.now
-        for _ in 0..<calls { body() }
-        let t = seconds(ContinuousClock.now - start)
-        if t >= minSeconds { break }
-        calls = t <= 0 ? calls * 10 : Swift.max(calls * 2, Int(Double(calls) * minSeconds * 1.2 / t))
-    }
-    var rates: [Double] = []
-    for _ in 0..<repeats {
-        let start = ContinuousClock.now
-        for _ in 0..<calls { body() }
-        rates.append(work * Double(calls) / seconds(ContinuousClock.now - start))
-    }
-    return rates.sorted()
 }
 
 func median(_ sorted: [Double]) -> Double {

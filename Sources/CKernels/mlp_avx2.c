@@ -124,7 +124,9 @@ CK_INLINE CK_TARGET_AVX2 __m256 sigmoid8(__m256 z) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     const __m256 e = exp_nonpositive(_mm256_or_ps(z, sign)); /* −|z| */
     const __m256 r = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
-    return _mm256_blendv_ps(r, _mm256_mul_ps(e, r), _mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_LT_OQ));
+    const __m256 y = _mm256_blendv_ps(r, _mm256_mul_ps(e, r), _mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_LT_OQ));
+    /* A NaN logit (overflow inside the network) stays NaN, as in ck_sigmoid_forward. */
+    return _mm256_blendv_ps(y, z, _mm256_cmp_ps(z, z, _CMP_UNORD_Q));
 }
 
 CK_TARGET_AVX2 void mlp_dot_avx2(float *restrict y, const float *restrict a, size_t lda,

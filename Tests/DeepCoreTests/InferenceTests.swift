@@ -47,6 +47,27 @@ import Testing
         Self.expectClose(try model.predict(x), model.predictLayerByLayer(x, batchSize: 32))
     }
 
+    /// A logit that overflows inside the network (∞ − ∞) stays NaN through the fused
+    /// sigmoid, as through the layer-by-layer one, in every lane of the 8-row dot kernel.
+    @Test func overflowInsideTheNetworkGivesNaNAsLayerByLayer() throws {
+        let model = Sequential([
+            Input(shape: [2]),
+            Dense(units: 2, activation: .relu),
+            Dense(units: 1, activation: .sigmoid),
+        ], seed: 1)
+        let dense = model.layers.compactMap { $0 as? Dense }
+        let (hidden, out) = (dense[0], dense[1])
+        hidden.kernel!.assign(Tensor(shape: [2, 2], scalars: [3e38, 3e38, 3e38, 3e38]))
+        hidden.bias!.assign(Tensor(shape: [2], scalars: [0, 0]))
+        out.kernel!.assign(Tensor(shape: [2, 1], scalars: [1, -1]))
+        // Rows 0…8: large inputs overflow both hidden units to +∞ (∞ − ∞ = NaN); row 9 is 0.
+        let x = Tensor(shape: [10, 2], scalars: (0..<10).flatMap { $0 < 9 ? [Float(1), 1] : [0, 0] })
+        let fused = try model.predict(x), reference = model.predictLayerByLayer(x, batchSize: 4)
+        #expect(fused.scalars.prefix(9).allSatisfy { $0.isNaN }, "\(fused.scalars)")
+        #expect(reference.scalars.prefix(9).allSatisfy { $0.isNaN })
+        #expect(fused.scalars[9] == 0.5 && reference.scalars[9] == 0.5)
+    }
+
     /// A row's prediction does not depend on the rows predicted with it, nor on the batch size.
     @Test func rowAloneEqualsRowInBatch() throws {
         let model = Self.seedModel()

@@ -101,6 +101,7 @@ import Testing
         #expect(index.prefix(userNorm: 1, threshold: 0) == 3)
         #expect(index.prefix(userNorm: 1, threshold: -5) == 3)
         #expect(index.prefix(userNorm: .infinity, threshold: 1) == 3)
+        #expect(index.prefix(userNorm: 1, threshold: .infinity) == 3)   // an overflowed score
         #expect(index.prefix(userNorm: 1, threshold: 2.8) == 2)   // ‖v‖ = 3, 2.83, 1
         #expect(index.prefix(userNorm: 1, threshold: 2.9) == 1)
         #expect(index.prefix(userNorm: 1, threshold: 3.5) == 0)

@@ -49,7 +49,7 @@ extension Sequential {
     /// The model's outputs for `x` (samples × features): probabilities after a sigmoid or
     /// softmax, as Keras' `predict`. `batchSize` bounds the rows computed at once; a model
     /// that is a plain chain of ``Dense`` layers runs all its layers over blocks of a few
-    /// dozen rows instead (same values, the activations stay in cache).
+    /// dozen rows instead (the same values up to float rounding; the activations stay in cache).
     public func predict(_ x: Tensor, batchSize: Int = 1024) throws -> Tensor {
         guard batchSize > 0 else { throw DeepCoreError.invalidArgument("batch size must be at least 1, got \(batchSize)") }
         _ = try prepare(x, nil, role: "prediction", checkingValues: false)

@@ -45,7 +45,8 @@ struct NormOrderedItems: Sendable {
     /// vector of norm `userNorm`: positions whose bound, widened for float rounding of a
     /// `width`-term dot product, reaches the threshold.
     func prefix(userNorm: Double, threshold: Float) -> Int {
-        guard threshold > 0, userNorm.isFinite else { return order.count }
+        // θ = +∞ (a dot product that overflowed) is matched by any other overflow: no bound.
+        guard threshold > 0, threshold.isFinite, userNorm.isFinite else { return order.count }
         // |fl(u·v) − u·v| ≤ γ_w·‖u‖·‖v‖ with γ_w ≈ w·2⁻²⁴; the margin is far wider.
         let widen = 1 + 1e-4 + Double(width) * 2e-7
         var lo = 0, hi = order.count

@@ -22,7 +22,11 @@ struct TopKServer: Sendable {
         // One contiguous share of users per thread, scored `block` users at a time into one
         // reused buffer (a fresh multi-megabyte buffer per block costs page faults).
         let share = (users.count + threads - 1) / max(threads, 1)
-        if pruning, let dot = model as? any DotProductScoring, let index = dot.normOrdered {
+        // Pruning scores with the GEMM variant a full scan uses, for every shape (see
+        // `RecKernels.exactScanVariant`), so the scores are bit-identical; without one, or
+        // for a small catalog, every item is scored.
+        if pruning, n >= 64, let dot = model as? any DotProductScoring, let index = dot.normOrdered,
+           let variant = RecKernels.exactScanVariant(width: index.width) {
             Parallel.forEachBlock(users.count, blockSize: max(share, 1), threads: threads) { part in
                 var buffers = PrunedBuffers()
                 defer { buffers.release() }
@@ -31,7 +35,7 @@ struct TopKServer: Sendable {
                 var prefix = max(64, n / 8)
                 for start in stride(from: part.lowerBound, to: part.upperBound, by: block) {
                     let range = start..<min(part.upperBound, start + block)
-                    prefix = Self.prunedTopK(index: index, model: dot, users: users[range], k: k, training: training,
+                    prefix = Self.prunedTopK(index: index, variant: variant, model: dot, users: users[range], k: k, training: training,
                                              excludingSeen: excludingSeen, prefix: prefix, buffers: &buffers,
                                              ids: idsP.base + range.lowerBound * k, best: bestP.base + range.lowerBound * k)
                 }
@@ -74,7 +78,8 @@ extension TopKServer {
     ///    bound fall, and the best of that part is merged into their top-k.
     /// The result equals selecting over all items (same ids, same scores). Returns the
     /// median of the prefixes needed, the next block's first prefix.
-    static func prunedTopK(index: NormOrderedItems, model: any DotProductScoring, users: ArraySlice<Int32>, k: Int,
+    static func prunedTopK(index: NormOrderedItems, variant: RecKernels.GEMMVariant,
+                           model: any DotProductScoring, users: ArraySlice<Int32>, k: Int,
                            training: InteractionMatrix, excludingSeen: Bool, prefix firstPrefix: Int,
                            buffers: inout PrunedBuffers, ids: UnsafeMutablePointer<Int32>,
                            best: UnsafeMutablePointer<Float>) -> Int {
@@ -82,8 +87,10 @@ extension TopKServer {
         let prefix = min(n, max(firstPrefix, k))
         buffers.reserve(rows: rows, width: w, items: n, k: k)
         let a = buffers.vectors, scores = buffers.scores
-        var offsets = buffers.offsets, excluded = buffers.excluded
-        defer { buffers.offsets = offsets; buffers.excluded = excluded }
+        // Moved out and back (not copied), so their storage is reused across blocks.
+        var offsets: [Int64] = [], excluded: [Int32] = []
+        swap(&offsets, &buffers.offsets); swap(&excluded, &buffers.excluded)
+        defer { swap(&offsets, &buffers.offsets); swap(&excluded, &buffers.excluded) }
         offsets.removeAll(keepingCapacity: true); excluded.removeAll(keepingCapacity: true)
         offsets.append(0)
         for (r, u) in users.enumerated() {
@@ -95,7 +102,7 @@ extension TopKServer {
         index.vectors.withUnsafeBufferPointer { v in index.order.withUnsafeBufferPointer { order in
             offsets.withUnsafeBufferPointer { op in excluded.withUnsafeBufferPointer { ep in
                 let exItems = ep.baseAddress ?? UnsafePointer(bitPattern: 8)!
-                RecKernels.gemm(a, v.baseAddress!, transposeB: true, scores, m: rows, n: prefix, k: w)
+                RecKernels.gemm(variant, a, v.baseAddress!, scores, m: rows, n: prefix, k: w)
                 RecKernels.topK(ids: ids, scores: best, from: scores, rows: rows, columns: prefix, stride: prefix, k: k,
                                 excludeOffsets: op.baseAddress, excludeItems: exItems, columnIDs: order.baseAddress!, idCount: n)
                 // Users whose bound has not yet fallen below their k-th best.
@@ -113,7 +120,7 @@ extension TopKServer {
                 for (q, r) in again.enumerated() where q != r {
                     (a + q * w).update(from: a + r * w, count: w)
                 }
-                RecKernels.gemm(a, v.baseAddress! + prefix * w, transposeB: true, scores, m: again.count, n: span, k: w)
+                RecKernels.gemm(variant, a, v.baseAddress! + prefix * w, scores, m: again.count, n: span, k: w)
                 let tailIDs = buffers.tailIDs, tailBest = buffers.tailBest
                 for (q, r) in again.enumerated() {
                     RecKernels.topK(ids: tailIDs, scores: tailBest, from: scores + q * span, rows: 1,

@@ -25,6 +25,32 @@ enum RecKernels {
                  m, n, k, alpha, a, max(lda, 1), b, max(ldb, 1), beta, c, max(n, 1))
     }
 
+    /// A GEMM variant of our own, chosen once and used for every shape.
+    struct GEMMVariant: Sendable {
+        fileprivate let isa: ck_isa
+    }
+
+    /// The variant that scores `rows × items` for a full scan (`gemm` above, with items
+    /// > 4: the CPU's SIMD kernel) when it also computes every narrower product of the same
+    /// width `k` with the same rounding: one FMA chain per element over k in order, which
+    /// holds while k fits one k-panel of every kernel the variant may use (192 floats).
+    /// Nil when scans go to OpenBLAS (no SIMD kernel here), whose summation order can
+    /// change with the shape.
+    static func exactScanVariant(width k: Int) -> GEMMVariant? {
+        ck_dispatch_init()
+        let isa = ck_auto_isa(128, 4096, k)
+        guard k <= 192, isa == CK_ISA_AVX2 || isa == CK_ISA_AVX512 || isa == CK_ISA_NEON else { return nil }
+        return GEMMVariant(isa: isa)
+    }
+
+    /// `c(m×n) = a(m×k)·b(n×k)ᵀ` by `variant`, row-major, tight leading dimensions.
+    static func gemm(_ variant: GEMMVariant, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                     _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int) {
+        guard m > 0, n > 0 else { return }
+        let ok = ck_sgemm_isa(variant.isa, CK_NO_TRANS, CK_TRANS, m, n, k, 1, a, max(k, 1), b, max(k, 1), 0, c, max(n, 1))
+        precondition(ok != 0, "GEMM variant \(variant.isa) is not available")
+    }
+
     /// Top-`k` per row with optional exclusion lists (CSR offsets into `excludeItems`).
     static func topK(ids: UnsafeMutablePointer<Int32>, scores outScores: UnsafeMutablePointer<Float>?,
                      from scores: UnsafePointer<Float>, rows: Int, columns: Int, k: Int,

@@ -100,8 +100,17 @@ public struct EASE: RecommenderAlgorithm {
         let blasThreads = threads > 0 ? threads : Parallel.defaultThreads
         RecKernels.setBLASThreads(blasThreads)
         defer { RecKernels.setBLASThreads(1) }
-        let weights = route == .userGram ? try userGramWeights(x, threads: blasThreads) : try itemGramWeights(x)
-        return EASEModel(itemCount: n, weights: weights, binary: binary)
+        if route == .userGram {
+            if let weights = try userGramWeights(x, threads: blasThreads) {
+                return EASEModel(itemCount: n, weights: weights, binary: binary)
+            }
+            // Too little precision left in float (see `userGramWeights`): the item Gram,
+            // which needs less memory, when the caller let us choose.
+            guard solver == .automatic else {
+                throw RecommenderError.invalidArgument("EASE by the user Gram: λ = \(lambda) is too small for float precision on this data (λ·P_jj < 1e-3); use the item-Gram solver or a larger λ")
+            }
+        }
+        return EASEModel(itemCount: n, weights: try itemGramWeights(x), binary: binary)
     }
 
     /// P = (XᵀX + λI)⁻¹ by Cholesky, then B_ij = −P_ij / P_jj in place.
@@ -134,8 +143,10 @@ public struct EASE: RecommenderAlgorithm {
     /// Woodbury: with K = λI + XXᵀ (users × users) and Z = K⁻¹X, P = (I − XᵀZ)/λ, so for
     /// i ≠ j B_ij = −P_ij / P_jj = (XᵀZ)_ij / (1 − (XᵀZ)_jj). Z's columns are scaled by
     /// 1 / (1 − (XᵀZ)_jj) first, and B = Xᵀ·Z is a sparse (items × users) times dense
-    /// (users × items) product.
-    private func userGramWeights(_ x: InteractionMatrix, threads: Int) throws -> [Float] {
+    /// (users × items) product. Nil when some λ·P_jj = 1 − (XᵀZ)_jj falls below 1e-3: the
+    /// subtraction would then have lost too many of float's digits (a very popular item
+    /// under a small λ).
+    private func userGramWeights(_ x: InteractionMatrix, threads: Int) throws -> [Float]? {
         let users = x.userCount, n = x.itemCount
         let xt = x.transposed()
         // K = λI + XXᵀ: row u = Σ_{i ∈ u} x_ui · (column i of X), scattered.
@@ -172,9 +183,7 @@ public struct EASE: RecommenderAlgorithm {
             var d: Double = 0
             for (u, w) in zip(xt.items(ofUser: j), xt.weights(ofUser: j)) { d += Double(w) * Double(z[Int(u) * n + j]) }
             let pjj = 1 - d
-            guard pjj > 0, pjj.isFinite else {
-                throw RecommenderError.invalidArgument("EASE: λ·P[\(j),\(j)] = \(pjj) is not positive; λ = \(lambda) is too small for float precision")
-            }
+            guard pjj >= 1e-3, pjj.isFinite else { return nil }
             scale[j] = Float(1 / pjj)
         }
         z.withUnsafeMutableBufferPointer { zb in
