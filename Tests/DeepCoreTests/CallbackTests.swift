@@ -86,3 +86,33 @@ import Testing
         #expect(sparse.result == 1)
     }
 }
+
+/// A callback that evaluates and predicts with the model being trained, at every epoch's end.
+final class ModelProbe: Callback {
+    let model: Sequential
+    let x: Tensor, y: Tensor
+    var predictions: [Tensor] = []
+    init(model: Sequential, x: Tensor, y: Tensor) { (self.model, self.x, self.y) = (model, x, y) }
+    func onEpochEnd(_ epoch: Int, logs: EpochLogs, control: TrainingControl) {
+        _ = try? model.evaluate(x, y)
+        if let p = try? model.predict(x) { predictions.append(p) }
+    }
+}
+
+@Suite("Callbacks that use the model") struct CallbackModelUseTests {
+    /// Keras callbacks often evaluate or predict with the model mid-fit. That must neither
+    /// change the training (the fused sigmoid + cross-entropy keeps the output activation
+    /// deferred for the remaining steps) nor return logits: the callback's predictions are
+    /// probabilities, the same as `predict` with the same weights after `fit`.
+    @Test func evaluateAndPredictInACallbackLeaveTrainingAlone() throws {
+        let (x, y) = hyperplaneData(samples: 512, features: 64, seed: 21)
+        let plain = seedModel(seed: 5), probed = seedModel(seed: 5)
+        try plain.fit(x, y, epochs: 3, batchSize: 32, seed: 9, verbose: .silent)
+        let probe = ModelProbe(model: probed, x: x, y: y)
+        try probed.fit(x, y, epochs: 3, batchSize: 32, seed: 9, callbacks: [probe], verbose: .silent)
+        #expect(try probed.predict(x) == plain.predict(x), "training changed by the callback")
+        #expect(probe.predictions.count == 3)
+        #expect(probe.predictions.last == (try probed.predict(x)))
+        #expect(probe.predictions.allSatisfy { $0.scalars.allSatisfy { $0 > 0 && $0 < 1 } })
+    }
+}

@@ -9,9 +9,20 @@ extension Sequential {
         guard loss != nil else { throw DeepCoreError.notReady("call compile(optimizer:loss:metrics:) before evaluate") }
         guard batchSize > 0 else { throw DeepCoreError.invalidArgument("batch size must be at least 1, got \(batchSize)") }
         guard let y2 = try prepare(x, y, role: "evaluation") else { return [:] }
-        fusingLayer?.defersActivation = true
-        defer { fusingLayer?.defersActivation = false }
-        return Dictionary(uniqueKeysWithValues: try measure(x, y2, batchSize: batchSize, plan: nil))
+        return try withOutputActivation(deferred: true) {
+            Dictionary(uniqueKeysWithValues: try measure(x, y2, batchSize: batchSize, plan: nil))
+        }
+    }
+
+    /// Runs `body` with the output layer's activation deferred to the fused loss (fit,
+    /// evaluate) or applied (predict), then restores the setting it found: these calls
+    /// nest when a callback evaluates or predicts in the middle of a fit, whose remaining
+    /// steps still need the activation deferred.
+    func withOutputActivation<T>(deferred: Bool, _ body: () throws -> T) rethrows -> T {
+        let outer = fusingLayer?.defersActivation ?? false
+        fusingLayer?.defersActivation = deferred
+        defer { fusingLayer?.defersActivation = outer }
+        return try body()
     }
 
     /// Loss and metrics in display order. Reuses `plan` when it is large enough.
@@ -53,9 +64,12 @@ extension Sequential {
     public func predict(_ x: Tensor, batchSize: Int = 1024) throws -> Tensor {
         guard batchSize > 0 else { throw DeepCoreError.invalidArgument("batch size must be at least 1, got \(batchSize)") }
         _ = try prepare(x, nil, role: "prediction", checkingValues: false)
-        if let chain = denseChain() { return try predictFused(x, chain: chain) }
-        try checkValues(x, role: "prediction")
-        return predictLayerByLayer(x, batchSize: batchSize)
+        // The output activation applies even when a callback predicts in a fit.
+        return try withOutputActivation(deferred: false) {
+            if let chain = denseChain() { return try predictFused(x, chain: chain) }
+            try checkValues(x, role: "prediction")
+            return predictLayerByLayer(x, batchSize: batchSize)
+        }
     }
 
     /// `predict` one batch and one layer at a time through the model's `BatchPlan` (any

@@ -58,8 +58,10 @@ extension Sequential {
         var history = History()
         var rng = SeededGenerator(seed: seed ?? self.seed &+ 0x5EED)
         stopTrainingRequested = false
+        // Restored, not reset, at the end: a fit may run inside another's callback.
+        let outerDefers = fusingLayer?.defersActivation ?? false
         fusingLayer?.defersActivation = true
-        defer { fusingLayer?.defersActivation = false }
+        defer { fusingLayer?.defersActivation = outerDefers }
 
         for cb in all { cb.onTrainBegin(control: control) }
         for epoch in 0..<epochs {
@@ -332,18 +334,18 @@ extension Sequential {
     func lossAndGradients(_ x: Tensor, _ y: Tensor) throws -> Double {
         guard let loss else { throw DeepCoreError.notReady("call compile first") }
         guard let y2 = try prepare(x, y, role: "gradient") else { return 0 }
-        fusingLayer?.defersActivation = true
-        defer { fusingLayer?.defersActivation = false }
-        let n = x.shape[0]
-        let plan = makePlan(capacity: n, targetWidth: y2.shape[1])
-        x.withUnsafeBufferPointer { plan.input.base.update(from: $0.baseAddress!, count: $0.count) }
-        y2.withUnsafeBufferPointer { plan.targets.base.update(from: $0.baseAddress!, count: $0.count) }
-        let context = LayerContext(isTraining: true, step: 0, seed: seed)
-        forward(plan, rows: n, context: context)
-        let value = LossEvaluator(loss: loss, fused: fusingLayer != nil).evaluate(
-            output: plan.outputs.last!, targets: plan.targets, classIndices: plan.classIndices,
-            gradient: plan.gradients.last!, probabilities: plan.probabilities)
-        backward(plan, rows: n, context: context)
-        return value
+        return withOutputActivation(deferred: true) {
+            let n = x.shape[0]
+            let plan = makePlan(capacity: n, targetWidth: y2.shape[1])
+            x.withUnsafeBufferPointer { plan.input.base.update(from: $0.baseAddress!, count: $0.count) }
+            y2.withUnsafeBufferPointer { plan.targets.base.update(from: $0.baseAddress!, count: $0.count) }
+            let context = LayerContext(isTraining: true, step: 0, seed: seed)
+            forward(plan, rows: n, context: context)
+            let value = LossEvaluator(loss: loss, fused: fusingLayer != nil).evaluate(
+                output: plan.outputs.last!, targets: plan.targets, classIndices: plan.classIndices,
+                gradient: plan.gradients.last!, probabilities: plan.probabilities)
+            backward(plan, rows: n, context: context)
+            return value
+        }
     }
 }
