@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 extension Sequential {
     /// Trains the model on `x` (samples × features) against `y` for `epochs` passes.
@@ -180,7 +181,9 @@ final class TrainingLoop: WorkerPoolJob, @unchecked Sendable {
         let chunks = (rows + share - 1) / share
         for c in 0..<Self.counterCount { counters[c * 8] = 0 }
         splitArguments = (rows, start, share, chunks, context)
-        if pool == nil { pool = WorkerPool(helpers: workers - 1) }
+        // Chunks follow `threads` (so results depend on it alone); threads beyond the
+        // cores would only wait, and the claim loop lets fewer threads do every chunk.
+        if pool == nil { pool = WorkerPool(helpers: min(workers, ProcessInfo.processInfo.activeProcessorCount) - 1) }
         pool!.run(self, parts: chunks)
         return (outcome[0], outcome[1] != 0)
     }
