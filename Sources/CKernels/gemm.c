@@ -69,21 +69,22 @@ static float *scratch(size_t floats) {
     t_scratch = NULL;
     t_scratch_floats = 0;
     void *p = NULL;
-    const size_t bytes = floats * sizeof(float);
+    size_t bytes = floats * sizeof(float);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     /* A large packing area (a kc × nc panel of B is 6 MiB) spans more 4 KiB pages than
        the L2 TLB maps (1,536 entries on Zen): ask for transparent huge pages, 2 MiB
        aligned, where the system hands them out on request (THP "madvise" mode). */
     if (bytes >= CK_HUGE_PAGE) {
-        if (posix_memalign(&p, CK_HUGE_PAGE, round_up_bytes(bytes, CK_HUGE_PAGE)) != 0) p = NULL;
-        if (p) (void)madvise(p, round_up_bytes(bytes, CK_HUGE_PAGE), MADV_HUGEPAGE);
+        bytes = round_up_bytes(bytes, CK_HUGE_PAGE); /* all of it usable by later calls */
+        if (posix_memalign(&p, CK_HUGE_PAGE, bytes) != 0) p = NULL;
+        if (p) (void)madvise(p, bytes, MADV_HUGEPAGE);
     } else
 #endif
     if (posix_memalign(&p, CK_PACK_ALIGN, bytes) != 0) p = NULL;
     (void)pthread_setspecific(g_scratch_key, p); /* frees it when the thread exits */
     if (p == NULL) return NULL;
     t_scratch = p;
-    t_scratch_floats = floats;
+    t_scratch_floats = bytes / sizeof(float);
     return t_scratch;
 }
 

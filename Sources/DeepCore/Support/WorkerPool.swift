@@ -26,9 +26,13 @@ final class WorkerPool: @unchecked Sendable {
     init(helpers: Int) {
         self.helpers = max(0, helpers)
         wake = (0..<self.helpers).map { _ in DispatchSemaphore(value: 0) }
+        // The caller waits for the helpers every step: they run at its priority (on Apple
+        // platforms, a lower QoS would invert priorities and may land on efficiency cores).
+        let qos = Thread.current.qualityOfService
         for h in 0..<self.helpers {
             let thread = Thread { [self] in self.serve(h) }
             thread.name = "DeepCore worker \(h + 1)"
+            thread.qualityOfService = qos
             thread.start()
         }
     }
