@@ -28,7 +28,7 @@ struct TopKServer: Sendable {
         if pruning, n >= 64, let dot = model as? any DotProductScoring, let index = dot.normOrdered,
            let variant = RecKernels.exactScanVariant(width: index.width) {
             Parallel.forEachBlock(users.count, blockSize: max(share, 1), threads: threads) { part in
-                var buffers = PrunedBuffers()
+                let buffers = PrunedBuffers(rows: min(block, part.count), width: index.width, items: n, k: k)
                 defer { buffers.release() }
                 // The first block starts from an eighth of the catalog; each next one from
                 // what the last one needed.
@@ -36,7 +36,7 @@ struct TopKServer: Sendable {
                 for start in stride(from: part.lowerBound, to: part.upperBound, by: block) {
                     let range = start..<min(part.upperBound, start + block)
                     prefix = Self.prunedTopK(index: index, variant: variant, model: dot, users: users[range], k: k, training: training,
-                                             excludingSeen: excludingSeen, prefix: prefix, buffers: &buffers,
+                                             excludingSeen: excludingSeen, prefix: prefix, buffers: buffers,
                                              ids: idsP.base + range.lowerBound * k, best: bestP.base + range.lowerBound * k)
                 }
             }
@@ -47,11 +47,7 @@ struct TopKServer: Sendable {
                 for start in stride(from: part.lowerBound, to: part.upperBound, by: block) {
                     let range = start..<min(part.upperBound, start + block)
                     model.scores(forUsers: users[range], training: training, into: scores)
-                    var offsets: [Int64] = [0], excluded: [Int32] = []
-                    for u in users[range] {
-                        if excludingSeen { excluded += training.items(ofUser: Int(u)) }
-                        offsets.append(Int64(excluded.count))
-                    }
+                    let (offsets, excluded) = Self.exclusions(users[range], training: training, seen: excludingSeen)
                     offsets.withUnsafeBufferPointer { op in
                         excluded.withUnsafeBufferPointer { ep in
                             RecKernels.topK(ids: idsP.base + range.lowerBound * k, scores: bestP.base + range.lowerBound * k,
@@ -81,23 +77,13 @@ extension TopKServer {
     static func prunedTopK(index: NormOrderedItems, variant: RecKernels.GEMMVariant,
                            model: any DotProductScoring, users: ArraySlice<Int32>, k: Int,
                            training: InteractionMatrix, excludingSeen: Bool, prefix firstPrefix: Int,
-                           buffers: inout PrunedBuffers, ids: UnsafeMutablePointer<Int32>,
+                           buffers: PrunedBuffers, ids: UnsafeMutablePointer<Int32>,
                            best: UnsafeMutablePointer<Float>) -> Int {
         let n = index.order.count, w = index.width, rows = users.count
         let prefix = min(n, max(firstPrefix, k))
-        buffers.reserve(rows: rows, width: w, items: n, k: k)
         let a = buffers.vectors, scores = buffers.scores
-        // Moved out and back (not copied), so their storage is reused across blocks.
-        var offsets: [Int64] = [], excluded: [Int32] = []
-        swap(&offsets, &buffers.offsets); swap(&excluded, &buffers.excluded)
-        defer { swap(&offsets, &buffers.offsets); swap(&excluded, &buffers.excluded) }
-        offsets.removeAll(keepingCapacity: true); excluded.removeAll(keepingCapacity: true)
-        offsets.append(0)
-        for (r, u) in users.enumerated() {
-            model.userVector(u, into: a + r * w)
-            if excludingSeen { excluded += training.items(ofUser: Int(u)) }
-            offsets.append(Int64(excluded.count))
-        }
+        for (r, u) in users.enumerated() { model.userVector(u, into: a + r * w) }
+        let (offsets, excluded) = exclusions(users, training: training, seen: excludingSeen)
         var needed = [Int](repeating: 0, count: rows)
         index.vectors.withUnsafeBufferPointer { v in index.order.withUnsafeBufferPointer { order in
             offsets.withUnsafeBufferPointer { op in excluded.withUnsafeBufferPointer { ep in
@@ -156,28 +142,30 @@ extension TopKServer {
         }
     }
 
-    /// Per-thread scratch of ``prunedTopK``, grown once and reused across blocks.
-    struct PrunedBuffers {
-        private(set) var vectors = UnsafeMutablePointer<Float>.allocate(capacity: 0)
-        private(set) var scores = UnsafeMutablePointer<Float>.allocate(capacity: 0)
-        private(set) var tailIDs = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
-        private(set) var tailBest = UnsafeMutablePointer<Float>.allocate(capacity: 0)
-        private var vectorCapacity = 0, scoreCapacity = 0, tailCapacity = 0
-        var offsets: [Int64] = [], excluded: [Int32] = []
+    /// Each user's seen items (when `seen`) as CSR lists for the selection kernel.
+    static func exclusions(_ users: ArraySlice<Int32>, training: InteractionMatrix,
+                           seen: Bool) -> (offsets: [Int64], items: [Int32]) {
+        var offsets: [Int64] = [0], items: [Int32] = []
+        offsets.reserveCapacity(users.count + 1)
+        for u in users {
+            if seen { items += training.items(ofUser: Int(u)) }
+            offsets.append(Int64(items.count))
+        }
+        return (offsets, items)
+    }
 
-        mutating func reserve(rows: Int, width: Int, items: Int, k: Int) {
-            if tailCapacity < k {
-                tailIDs.deallocate(); tailBest.deallocate(); tailCapacity = k
-                tailIDs = .allocate(capacity: k); tailBest = .allocate(capacity: k)
-            }
-            if vectorCapacity < rows * width {
-                vectors.deallocate(); vectorCapacity = rows * width
-                vectors = .allocate(capacity: vectorCapacity)
-            }
-            if scoreCapacity < rows * items {
-                scores.deallocate(); scoreCapacity = rows * items
-                scores = .allocate(capacity: scoreCapacity)
-            }
+    /// Per-thread scratch of ``prunedTopK``, sized for a thread's largest block (its first).
+    struct PrunedBuffers {
+        let vectors: UnsafeMutablePointer<Float>
+        let scores: UnsafeMutablePointer<Float>
+        let tailIDs: UnsafeMutablePointer<Int32>
+        let tailBest: UnsafeMutablePointer<Float>
+
+        init(rows: Int, width: Int, items: Int, k: Int) {
+            vectors = .allocate(capacity: rows * width)
+            scores = .allocate(capacity: rows * items)
+            tailIDs = .allocate(capacity: k)
+            tailBest = .allocate(capacity: k)
         }
 
         func release() { vectors.deallocate(); scores.deallocate(); tailIDs.deallocate(); tailBest.deallocate() }
