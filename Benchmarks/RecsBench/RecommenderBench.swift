@@ -30,15 +30,16 @@ enum RecommenderBench {
         return out
     }
 
-    /// `onlyIALS` stops after the iALS-per-iteration rows (case `ials`).
-    static func run(repeats: Int, benchmarks: String?, onlyIALS: Bool = false) throws -> [BenchResult] {
+    /// `ials` / `topK`: whether to measure the iALS-per-iteration rows and the top-K rows;
+    /// `benchmarks` adds the EASE fits.
+    static func run(repeats: Int, benchmarks: String?, ials: Bool = true, topK: Bool = true) throws -> [BenchResult] {
         var results: [BenchResult] = []
         let triples = syntheticMatrix()
         let pairs = triples.map { (user: ViewerID($0.user), item: FilmID($0.item), weight: $0.weight) }
         print("synthetic ML-1M-sized matrix: \(Set(triples.map(\.user)).count) users, \(Set(triples.map(\.item)).count) items, \(triples.count) interactions")
 
         // iALS: (time of 6 iterations − time of 1) / 5, one thread; setup cost cancels out.
-        for (label, solver) in [("cg", ImplicitALS.Solver.conjugateGradient(steps: 3)), ("cholesky", .cholesky)] {
+        for (label, solver) in [("cg", ImplicitALS.Solver.conjugateGradient(steps: 3)), ("cholesky", .cholesky)] where ials {
             func fitTime(_ iterations: Int) throws -> Double {
                 let engine = RecommenderEngine<ViewerID, FilmID>(
                     algorithm: ImplicitALS(factors: 64, regularization: 10, alpha: 1, iterations: iterations, solver: solver, threads: 1))
@@ -52,7 +53,14 @@ enum RecommenderBench {
             results.append(BenchResult(name: "ials-iteration", variant: label, shape: "6040×3706 f64 1M", unit: "s",
                                        median: median(perIteration), min: perIteration.first!, max: perIteration.last!, repeats: perIteration.count))
         }
-        if onlyIALS { return results }
+        if topK { results += try topKServing(pairs, repeats: repeats) }
+        if let benchmarks { results += try easeFits(repeats: repeats, benchmarks: benchmarks) }
+        return results
+    }
+
+    /// Top-10 serving for every user of an iALS model (64 factors), seen items excluded.
+    static func topKServing(_ pairs: [(user: ViewerID, item: FilmID, weight: Float)], repeats: Int) throws -> [BenchResult] {
+        var results: [BenchResult] = []
 
         // Top-10 serving for every user, seen items excluded, one thread and all threads.
         let engine = RecommenderEngine<ViewerID, FilmID>(algorithm: ImplicitALS(factors: 64, regularization: 10, alpha: 1, iterations: 3))
@@ -77,8 +85,6 @@ enum RecommenderBench {
             row.against = "every item"
             results.append(row)
         }
-
-        if let benchmarks { results += try easeFits(repeats: repeats, benchmarks: benchmarks) }
         return results
     }
 

@@ -1,5 +1,5 @@
 // recs-bench: throughput of the kernels and models, each checked before it is timed.
-//   swift run -c release recs-bench [--cases peak,gemm,seed,alloc,recs,ials,neumf,neumf1m] [--repeats 7] [--json out.json]
+//   swift run -c release recs-bench [--cases peak,gemm,seed,alloc,recs,ials,topk,ease,neumf,neumf1m] [--repeats 7] [--json out.json]
 //   (recs: iALS per iteration, top-K serving, EASE fit; --benchmarks DIR adds the real catalogs;
 //    ials: only recs' iALS-per-iteration rows; ease: only recs' EASE fits, both solvers (needs --benchmarks);
 //    neumf: NeuMF training with lazy and dense embedding updates, and scoring, on an ML-100K-sized
@@ -13,7 +13,7 @@ struct RecsBench: ParsableCommand {
         commandName: "recs-bench",
         abstract: "Measure FP32 peak, GEMM per ISA vs OpenBLAS, seed-model training and prediction, allocations per step, recommenders, NeuMF training and scoring.")
 
-    @Option(help: "Comma-separated cases: peak, gemm, seed, alloc, recs, ials (only recs' iALS rows), ease (only its EASE fits; needs --benchmarks), neumf, neumf1m (seed also measures the peak).")
+    @Option(help: "Comma-separated cases: peak, gemm, seed, alloc, recs, ials / topk (only recs' iALS / top-K rows), ease (only its EASE fits; needs --benchmarks), neumf, neumf1m (seed also measures the peak).")
     var cases = "peak,gemm,seed,alloc,recs,neumf,neumf1m"
     @Option(help: "The leave-one-out benchmark folder (../shared/benchmarks) for EASE fit times.")
     var benchmarks: String?
@@ -31,7 +31,7 @@ struct RecsBench: ParsableCommand {
     var json: String?
 
     func run() throws {
-        let known = Set(["peak", "gemm", "seed", "alloc", "recs", "ials", "ease"] + NeuralBench.Shape.all.map(\.name))
+        let known = Set(["peak", "gemm", "seed", "alloc", "recs", "ials", "topk", "ease"] + NeuralBench.Shape.all.map(\.name))
         let wanted = Set(cases.split(separator: ",").map(String.init))
         guard wanted.isSubset(of: known) else {
             throw ValidationError("unknown case(s): \(wanted.subtracting(known).sorted().joined(separator: ", "))")
@@ -71,8 +71,9 @@ struct RecsBench: ParsableCommand {
         }
         if wanted.contains("recs") {
             results += try RecommenderBench.run(repeats: repeats, benchmarks: benchmarks)
-        } else if wanted.contains("ials") {
-            results += try RecommenderBench.run(repeats: repeats, benchmarks: benchmarks, onlyIALS: true)
+        } else if wanted.contains("ials") || wanted.contains("topk") {
+            results += try RecommenderBench.run(repeats: repeats, benchmarks: nil, ials: wanted.contains("ials"),
+                                                topK: wanted.contains("topk"))
         }
         if wanted.contains("ease") && !wanted.contains("recs") {
             guard let benchmarks else { throw ValidationError("--cases ease needs --benchmarks DIR") }

@@ -85,6 +85,21 @@ static size_t scan_avx2(const float *s, size_t j, size_t cols, float *hs, int32_
 }
 #endif
 
+/* Pops a heap of n (≤ k) entries worst-first into the tail, so the k slots end sorted best
+   first; pads to k with id −1 and score −∞, and copies the scores to out (may be NULL). */
+static void heap_finish(float *hs, int32_t *ids, size_t n, size_t k, float *out) {
+    size_t filled = n;
+    while (n > 0) {
+        n--;
+        float ws = hs[0]; int32_t wi = ids[0];
+        hs[0] = hs[n]; ids[0] = ids[n];
+        sift_down(hs, ids, n, 0);
+        hs[n] = ws; ids[n] = wi;
+    }
+    for (size_t i = filled; i < k; i++) { ids[i] = -1; hs[i] = -INFINITY; }
+    if (out) for (size_t i = 0; i < k; i++) out[i] = hs[i];
+}
+
 /* One row. Column j stands for id map[j] (j itself when map is NULL): ids are what the
    heap orders ties by, what the exclusions name and what the output holds; they lie in
    [0, id_count), the bitmap's range. */
@@ -118,17 +133,7 @@ static void topk_row(int32_t *ids, float *out, const float *s, size_t cols, size
     }
     for (size_t q = 0; q < nex; q++)
         if (ex[q] >= 0 && (size_t)ex[q] < id_count) bits[(uint32_t)ex[q] >> 6] = 0;
-    /* Pop worst-first into the tail: the output ends sorted best first. */
-    size_t filled = n;
-    while (n > 0) {
-        n--;
-        float ws = hs[0]; int32_t wi = ids[0];
-        hs[0] = hs[n]; ids[0] = ids[n];
-        sift_down(hs, ids, n, 0);
-        hs[n] = ws; ids[n] = wi;
-    }
-    for (size_t i = filled; i < k; i++) { ids[i] = -1; hs[i] = -INFINITY; }
-    if (out) for (size_t i = 0; i < k; i++) out[i] = hs[i];
+    heap_finish(hs, ids, n, k, out);
 }
 
 void ck_topk(int32_t *out_ids, float *out_scores, const float *scores, size_t rows,
@@ -176,4 +181,212 @@ void ck_topk_mapped(int32_t *out_ids, float *out_scores, const float *scores, si
     }
     free(bits_alloc);
     free(heap_alloc);
+}
+
+/* ------------------------------------------------- dot-product scores fused with selection */
+
+/* Items per panel and users per register tile: a 6×16 tile is 12 ymm accumulators. */
+#define TD_NR 16
+#define TD_MR 6
+/* Users scored together against each panel (8 tiles): the panel (16·width floats) is read
+   from memory once per group and stays in L1 for the group's tiles. */
+#define TD_GROUP 48
+/* Panels between two checks of the norm bound (and repacks of the users still scoring). */
+#define TD_CHUNK 4
+
+size_t ck_item_panels_count(size_t n, size_t width) {
+    return (n + TD_NR - 1) / TD_NR * TD_NR * width;
+}
+
+void ck_pack_item_panels(float *panels, const float *items, size_t n, size_t width) {
+    size_t np = (n + TD_NR - 1) / TD_NR;
+    for (size_t p = 0; p < np; p++)
+        for (size_t q = 0; q < width; q++)
+            for (size_t l = 0; l < TD_NR; l++) {
+                size_t j = p * TD_NR + l;
+                panels[(p * width + q) * TD_NR + l] = j < n ? items[j * width + q] : 0.0f;
+            }
+}
+
+/* A tile's scores c[r·16 + l] = Σ_q a[q·6 + r]·panel[q·16 + l] (a: 6 users packed k-step by
+   k-step), each one FMA chain from +0 over q in order (so every variant rounds alike), and
+   per row r the lanes whose score is ≥ thr[r] (hits[r], bit l; NaN never hits). */
+typedef void (*td_tile_fn)(float *c, unsigned *hits, const float *a, const float *panel,
+                           size_t width, const float *thr);
+
+static void td_tile_scalar(float *c, unsigned *hits, const float *a, const float *panel,
+                           size_t width, const float *thr) {
+    for (int r = 0; r < TD_MR; r++) {
+        unsigned h = 0;
+        for (int l = 0; l < TD_NR; l++) {
+            float s = 0.0f;
+            for (size_t q = 0; q < width; q++) s = fmaf(a[q * TD_MR + r], panel[q * TD_NR + l], s);
+            c[r * TD_NR + l] = s;
+            if (s >= thr[r]) h |= 1u << l;
+        }
+        hits[r] = h;
+    }
+}
+
+#if defined(__x86_64__)
+CK_TARGET_AVX2
+static void td_tile_avx2(float *c, unsigned *hits, const float *a, const float *panel,
+                         size_t width, const float *thr) {
+    __m256 c0[TD_MR], c1[TD_MR];
+    for (int r = 0; r < TD_MR; r++) c0[r] = c1[r] = _mm256_setzero_ps();
+#pragma GCC unroll 4
+    for (size_t q = 0; q < width; q++) {
+        const __m256 b0 = _mm256_loadu_ps(panel), b1 = _mm256_loadu_ps(panel + 8);
+        for (int r = 0; r < TD_MR; r++) {
+            const __m256 x = _mm256_broadcast_ss(a + r);
+            c0[r] = _mm256_fmadd_ps(x, b0, c0[r]);
+            c1[r] = _mm256_fmadd_ps(x, b1, c1[r]);
+        }
+        a += TD_MR;
+        panel += TD_NR;
+    }
+    for (int r = 0; r < TD_MR; r++) {
+        const __m256 t = _mm256_set1_ps(thr[r]);
+        _mm256_storeu_ps(c + r * TD_NR, c0[r]);
+        _mm256_storeu_ps(c + r * TD_NR + 8, c1[r]);
+        hits[r] = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(c0[r], t, _CMP_GE_OQ)) |
+                  (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(c1[r], t, _CMP_GE_OQ)) << 8;
+    }
+}
+#endif
+
+int ck_topk_dot(ck_isa isa, int32_t *out_ids, float *out_scores, const float *users, size_t rows,
+                size_t width, const float *panels, size_t n, const float *norms,
+                const int32_t *col_ids, size_t id_count, size_t k,
+                const int64_t *exclude_offsets, const int32_t *exclude_items) {
+    td_tile_fn tile = td_tile_scalar;
+    switch (isa) {
+    case CK_ISA_SCALAR: break;
+    case CK_ISA_AUTO:
+#if defined(__x86_64__)
+        if (ck_isa_available(CK_ISA_AVX2)) tile = td_tile_avx2;
+#endif
+        break;
+#if defined(__x86_64__)
+    case CK_ISA_AVX2:
+        if (!ck_isa_available(CK_ISA_AVX2)) return 0;
+        tile = td_tile_avx2;
+        break;
+#endif
+    default: return 0;
+    }
+    if (k == 0 || rows == 0) return 1;
+    size_t words = (id_count + 63) / 64;
+    float *hs = malloc(TD_GROUP * k * sizeof(float));
+    int32_t *hi = malloc(TD_GROUP * k * sizeof(int32_t));
+    uint64_t *bits = calloc(TD_GROUP * (words ? words : 1), sizeof(uint64_t));
+    /* The group's users packed tile by tile, 6 floats per k step, missing rows zero. */
+    float *pack = malloc(TD_GROUP * (width ? width : 1) * sizeof(float));
+    if (!hs || !hi || !bits || !pack) { free(hs); free(hi); free(bits); free(pack); return 0; }
+    const size_t np = (n + TD_NR - 1) / TD_NR;
+    /* |fl(u·v) − u·v| ≤ γ_w·‖u‖·‖v‖ with γ_w ≈ w·2⁻²⁴ (an FMA chain of w terms); the margin
+       is far wider, and the norms of `norms` are rounded up. */
+    const double widen = 1 + 1e-4 + (double)width * 2e-7;
+    size_t fill[TD_GROUP];
+    double unorm[TD_GROUP];
+    float thr[TD_GROUP];
+    int slot_user[TD_GROUP];
+    float c[TD_MR * TD_NR];
+    unsigned hits[TD_MR];
+    for (size_t g0 = 0; g0 < rows; g0 += TD_GROUP) {
+        const size_t gr = rows - g0 < TD_GROUP ? rows - g0 : TD_GROUP;
+        for (size_t r = 0; r < gr; r++) {
+            const float *u = users + (g0 + r) * width;
+            double s = 0;
+            for (size_t q = 0; q < width; q++) s += (double)u[q] * (double)u[q];
+            unorm[r] = sqrt(s);
+            fill[r] = 0;
+            if (exclude_offsets) {
+                uint64_t *b = bits + r * words;
+                for (int64_t e = exclude_offsets[g0 + r]; e < exclude_offsets[g0 + r + 1]; e++) {
+                    int32_t id = exclude_items[e];
+                    if (id >= 0 && (size_t)id < id_count) b[(uint32_t)id >> 6] |= 1ull << ((uint32_t)id & 63);
+                }
+            }
+        }
+        /* Panels go in chunks. Before each, users whose bound has fallen below their k-th
+           best are dropped and the rest repacked densely into tiles (slot → user in
+           `slot_user`), so a finished user costs nothing however its tile-mates fare. */
+        int done[TD_GROUP];
+        for (size_t r = 0; r < gr; r++) done[r] = 0;
+        size_t slots = 0;
+        int repack = 1;
+        for (size_t p0 = 0; p0 < np; p0 += TD_CHUNK) {
+            if (norms) {
+                const double vn = (double)norms[p0 * TD_NR] * widen;
+                for (size_t r = 0; r < gr; r++) {
+                    if (done[r]) continue;
+                    const float root = hs[r * k];
+                    /* No item from here on can reach this user: a full heap whose finite
+                       k-th best is above the bound ‖u‖·‖v‖ of every later item. */
+                    if (fill[r] == k && isfinite(root) && unorm[r] * vn < (double)root) { done[r] = 1; repack = 1; }
+                }
+            }
+            if (repack) {
+                slots = 0;
+                for (size_t r = 0; r < gr; r++) if (!done[r]) slot_user[slots++] = (int)r;
+                if (slots == 0) break;
+                for (size_t i = slots; i % TD_MR; i++) slot_user[i] = -1;
+                for (size_t i = 0; i < (slots + TD_MR - 1) / TD_MR * TD_MR; i++) {
+                    const size_t t = i / TD_MR, lane = i % TD_MR;
+                    float *dst = pack + t * width * TD_MR + lane;
+                    if (slot_user[i] < 0) {
+                        for (size_t q = 0; q < width; q++) dst[q * TD_MR] = 0.0f;
+                        thr[i] = INFINITY;
+                    } else {
+                        const float *u = users + (g0 + (size_t)slot_user[i]) * width;
+                        for (size_t q = 0; q < width; q++) dst[q * TD_MR] = u[q];
+                        thr[i] = fill[slot_user[i]] == k ? hs[(size_t)slot_user[i] * k] : -INFINITY;
+                    }
+                }
+                repack = 0;
+            }
+            const size_t tiles = (slots + TD_MR - 1) / TD_MR;
+            const size_t p_end = p0 + TD_CHUNK < np ? p0 + TD_CHUNK : np;
+            for (size_t p = p0; p < p_end; p++) {
+                const size_t base = p * TD_NR;
+                const size_t valid = n - base < TD_NR ? n - base : TD_NR;
+                const unsigned vmask = valid == TD_NR ? 0xFFFFu : (1u << valid) - 1;
+                for (size_t t = 0; t < tiles; t++) {
+                    tile(c, hits, pack + t * width * TD_MR, panels + p * width * TD_NR, width, thr + t * TD_MR);
+                    for (size_t i = 0; i < TD_MR; i++) {
+                        const int su = slot_user[t * TD_MR + i];
+                        if (su < 0) break;
+                        const size_t r = (size_t)su;
+                        float *h = hs + r * k;
+                        int32_t *hid = hi + r * k;
+                        const uint64_t *b = bits + r * words;
+                        /* Until the heap is full every valid lane is offered; then only hits. */
+                        unsigned m = (fill[r] < k ? 0xFFFFu : hits[i]) & vmask;
+                        while (m) {
+                            unsigned l = (unsigned)__builtin_ctz(m);
+                            m &= m - 1;
+                            const int32_t id = col_ids[base + l];
+                            if (excluded(b, id)) continue;
+                            offer(h, hid, &fill[r], k, c[i * TD_NR + l], id);
+                        }
+                        if (fill[r] == k) thr[t * TD_MR + i] = h[0];
+                    }
+                }
+            }
+        }
+        for (size_t r = 0; r < gr; r++) {
+            heap_finish(hs + r * k, hi + r * k, fill[r], k, out_scores ? out_scores + (g0 + r) * k : NULL);
+            memcpy(out_ids + (g0 + r) * k, hi + r * k, k * sizeof(int32_t));
+            if (exclude_offsets) {
+                uint64_t *b = bits + r * words;
+                for (int64_t e = exclude_offsets[g0 + r]; e < exclude_offsets[g0 + r + 1]; e++) {
+                    int32_t id = exclude_items[e];
+                    if (id >= 0 && (size_t)id < id_count) b[(uint32_t)id >> 6] = 0;
+                }
+            }
+        }
+    }
+    free(hs); free(hi); free(bits); free(pack);
+    return 1;
 }

@@ -1,10 +1,11 @@
 @testable import EntertainmentRecs
+import DeepCore
 import Foundation
 import Testing
 
-/// Batch top-K for dot-product models skips items by their norm bound
-/// (``NormOrderedItems``, ``TopKServer/prunedTopK``); it must return exactly what scoring
-/// every item returns.
+/// Batch top-K for dot-product models scores and selects in one kernel and skips items by
+/// their norm bound (``NormOrderedItems``, `ck_topk_dot`); it must return exactly what
+/// scoring every item returns.
 @Suite("Pruned top-K") struct PrunedTopKTests {
     /// The mapped selection kernel on a permuted subset of columns: ties by id, exclusions
     /// and output in ids, against the sorted reference over the ids present.
@@ -35,6 +36,90 @@ import Testing
             let ref = referenceTopK(full, k: k, exclude: excludes[r].union(absent))
             #expect(Array(ids[(r * k)..<(r * k + ref.count)]) == ref, "row \(r)")
             for (q, id) in ref.enumerated() { #expect(best[r * k + q] == full[Int(id)]) }
+        }
+    }
+
+    /// The fused kernel (`ck_topk_dot`) against an exact reference: small integer vectors
+    /// make every dot product exact in Float, so ties are plentiful and the ids must equal
+    /// the sorted reference (score descending, ties to the lower id, exclusions skipped,
+    /// −1 padding past the candidates); every tile variant, with and without the norm bound,
+    /// at edge shapes (1–101 users across the 6-row tile and 48-user group, 1–250 items
+    /// across the 16-item panel, widths 1–65, k from 1 past the catalog).
+    @Test(arguments: [(1, 1, 1, 1), (5, 15, 3, 4), (6, 16, 16, 10), (7, 17, 64, 10), (49, 100, 65, 7),
+                      (101, 250, 8, 10), (13, 40, 5, 45), (48, 33, 2, 33)])
+    func fusedKernelMatchesExactReference(shape: (Int, Int, Int, Int)) throws {
+        let (rows, n, w, k) = shape
+        var rng = TestRNG(UInt64(rows * 1_000 + n * 10 + w))
+        let items = (0..<(n * w)).map { _ in Float(Int(rng.next() % 5) - 2) }
+        let users = (0..<(rows * w)).map { _ in Float(Int(rng.next() % 5) - 2) }
+        // The ids are the items' row numbers; some users exclude a few (and one id twice).
+        var offsets: [Int64] = [0], flat: [Int32] = [], excludes: [Set<Int32>] = []
+        for r in 0..<rows {
+            var ex = (0..<Int32(n)).filter { _ in r % 3 != 0 && rng.next() % 4 == 0 }
+            if let first = ex.first { ex.append(first) }
+            excludes.append(Set(ex)); flat += ex; offsets.append(Int64(flat.count))
+        }
+        let index = try #require(NormOrderedItems(vectors: items, itemCount: n, width: w))
+        let kk = min(k, n + 3)
+        var results: [([Int32], [Float])] = []
+        for isa in [KernelISA.scalar, .automatic] + (KernelISA.avx2.isAvailable ? [.avx2] : []) {
+            for pruning in [false, true] {
+                var ids = [Int32](repeating: 99, count: rows * kk), best = [Float](repeating: 99, count: rows * kk)
+                offsets.withUnsafeBufferPointer { op in flat.withUnsafeBufferPointer { fp in
+                    RecKernels.topKDot(ids: &ids, scores: &best, users: users, rows: rows, index: index, pruning: pruning,
+                                       k: kk, excludeOffsets: op.baseAddress!, excludeItems: fp.baseAddress ?? UnsafePointer(bitPattern: 8)!, isa: isa)
+                } }
+                results.append((ids, best))
+            }
+        }
+        for r in 0..<rows {
+            let exact = (0..<n).map { j in Float((0..<w).reduce(0.0) { $0 + Double(users[r * w + $1]) * Double(items[j * w + $1]) }) }
+            let ref = referenceTopK(exact, k: kk, exclude: excludes[r])
+            let (ids, best) = results[0]
+            #expect(Array(ids[(r * kk)..<(r * kk + ref.count)]) == ref, "user \(r)")
+            for (q, id) in ref.enumerated() { #expect(best[r * kk + q] == exact[Int(id)]) }
+            for q in ref.count..<kk { #expect(ids[r * kk + q] == -1 && best[r * kk + q] == -.infinity) }
+        }
+        for other in results.dropFirst() {
+            #expect(other.0 == results[0].0)
+            #expect(other.1.map(\.bitPattern) == results[0].1.map(\.bitPattern))
+        }
+    }
+
+    /// Random Float vectors: every variant, pruned or not, gives the same ids and the same
+    /// bits; the scores agree with a Double reference to rounding, and the ids are the
+    /// reference's wherever its scores are not within rounding of each other.
+    @Test func fusedKernelVariantsAgreeOnFloats() throws {
+        let (rows, n, w, k) = (61, 517, 64, 10)
+        var rng = TestRNG(11)
+        // Power-law norms, as trained models have: a few long item vectors.
+        let items = (0..<(n * w)).map { i in Float(rng.unit() - 0.5) * Float(3 / (1 + Double(i / w) * 0.05)) }
+        let users = (0..<(rows * w)).map { _ in Float(rng.unit() - 0.5) }
+        let index = try #require(NormOrderedItems(vectors: items, itemCount: n, width: w))
+        let offsets = [Int64](repeating: 0, count: rows + 1), none: [Int32] = [0]
+        var results: [([Int32], [Float])] = []
+        for isa in [KernelISA.scalar, .automatic] {
+            for pruning in [false, true] {
+                var ids = [Int32](repeating: 0, count: rows * k), best = [Float](repeating: 0, count: rows * k)
+                RecKernels.topKDot(ids: &ids, scores: &best, users: users, rows: rows, index: index, pruning: pruning,
+                                   k: k, excludeOffsets: offsets, excludeItems: none, isa: isa)
+                results.append((ids, best))
+            }
+        }
+        for other in results.dropFirst() {
+            #expect(other.0 == results[0].0)
+            #expect(other.1.map(\.bitPattern) == results[0].1.map(\.bitPattern))
+        }
+        let (ids, best) = results[0]
+        for r in 0..<rows {
+            let exact = (0..<n).map { j in (0..<w).reduce(0.0) { $0 + Double(users[r * w + $1]) * Double(items[j * w + $1]) } }
+            let order = exact.indices.sorted { exact[$0] > exact[$1] }
+            for q in 0..<k {
+                #expect(abs(Double(best[r * k + q]) - exact[Int(ids[r * k + q])]) < 1e-5)
+                if q + 1 < n, exact[order[q]] - exact[order[q + 1]] > 1e-4, q == 0 || exact[order[q - 1]] - exact[order[q]] > 1e-4 {
+                    #expect(ids[r * k + q] == Int32(order[q]), "user \(r) rank \(q)")
+                }
+            }
         }
     }
 

@@ -232,6 +232,34 @@ void ck_topk_mapped(int32_t *out_ids, float *out_scores, const float *scores, si
                     size_t cols, size_t ld, size_t k, const int64_t *exclude_offsets,
                     const int32_t *exclude_items, const int32_t *col_ids, size_t id_count);
 
+/// Floats in the packed panels of n item vectors of `width` floats (ck_pack_item_panels).
+size_t ck_item_panels_count(size_t n, size_t width);
+
+/// Packs n item vectors (row-major, `width` floats each) for ck_topk_dot: panels of 16
+/// items, each width × 16 floats (the 16 items' q-th components together), the last
+/// panel zero-padded.
+void ck_pack_item_panels(float *panels, const float *items, size_t n, size_t width);
+
+/// Exact top-k of dot-product scores with the selection fused into the scoring, for
+/// `rows` user vectors (row-major, `width` floats each) against the n items of `panels`
+/// (ck_pack_item_panels): column j stands for id col_ids[j] (distinct, in [0, id_count));
+/// writes per user the k best ids (descending score, ties to the lower id) and scores,
+/// padded with −1 / −∞, skipping the ids excluded for that user (CSR lists as ck_topk;
+/// exclude_offsets may be NULL). Scores are never stored: each 6 × 16 tile is computed in
+/// registers (one FMA chain per score from +0 over the width in order, on every ISA) and
+/// only scores that reach a user's current k-th best are looked at. When `norms` is given
+/// (the items' norms in column order, non-increasing, each ≥ the true norm), a tile of
+/// users stops at the first panel where ‖u‖·‖v‖ (widened for rounding) falls below every
+/// one of its users' k-th best: the result is exactly that of scoring every item.
+/// NaN scores count as −∞ while a heap is not full and never enter a full one.
+/// `isa`: CK_ISA_AUTO (the best tile kernel here), CK_ISA_SCALAR or CK_ISA_AVX2 (for
+/// tests; every variant gives the same bits). Returns 0 (outputs untouched) when that
+/// variant does not run here or scratch memory could not be allocated, else 1.
+int ck_topk_dot(ck_isa isa, int32_t *out_ids, float *out_scores, const float *users, size_t rows,
+                size_t width, const float *panels, size_t n, const float *norms,
+                const int32_t *col_ids, size_t id_count, size_t k,
+                const int64_t *exclude_offsets, const int32_t *exclude_items);
+
 /// One iALS half-step (Hu, Koren, Volinsky 2008) by conjugate gradient, as `implicit`:
 /// for rows r in [row_begin, row_end), warm-starts x_r and runs `cg_steps` CG iterations
 /// on (YᵀY + λI + Yᵀ(C_r − I)Y) x_r = Yᵀ C_r p_r, where row r's interactions are

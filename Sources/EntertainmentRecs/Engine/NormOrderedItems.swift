@@ -11,8 +11,8 @@ struct NormOrderedItems: Sendable {
     let width: Int
     /// Item id at each position, longest vector first (ties by id).
     let order: [Int32]
-    /// The vectors in `order`, row-major (items × width).
-    let vectors: [Float]
+    /// The vectors in `order`, packed for the fused top-K kernel (``RecKernels/topKDot``).
+    let panels: [Float]
     /// Their norms, descending, each rounded up from the Double value.
     let norms: [Float]
 
@@ -37,7 +37,7 @@ struct NormOrderedItems: Sendable {
         }
         self.width = width
         self.order = order
-        vectors = sorted
+        panels = RecKernels.itemPanels(sorted, count: itemCount, width: width)
         norms = order.map { i in let f = Float(norm[Int(i)]); return Double(f) < norm[Int(i)] ? f.nextUp : f }
     }
 

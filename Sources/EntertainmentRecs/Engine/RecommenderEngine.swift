@@ -134,7 +134,12 @@ public final class RecommenderEngine<UserID: EntityID, ItemID: EntityID>: @unche
         }
         let top = server.topK(users: known, count: count, excludingSeen: excludingSeen)
         for (r, u) in known.enumerated() {
-            result[s.users[u]] = top[r].map { Recommendation(item: s.items[$0.item], score: $0.score) }
+            var list: [Recommendation<ItemID>] = []
+            list.reserveCapacity(top.k)
+            for q in (r * top.k)..<(r * top.k + top.k) where top.ids[q] >= 0 {
+                list.append(Recommendation(item: s.items[top.ids[q]], score: top.scores[q]))
+            }
+            result[s.users[u]] = list
         }
         return result
     }

@@ -1,3 +1,4 @@
+import DeepCore
 import Dispatch
 import Foundation
 internal import CKernels
@@ -25,32 +26,6 @@ enum RecKernels {
                  m, n, k, alpha, a, max(lda, 1), b, max(ldb, 1), beta, c, max(n, 1))
     }
 
-    /// A GEMM variant of our own, chosen once and used for every shape.
-    struct GEMMVariant: Sendable {
-        fileprivate let isa: ck_isa
-    }
-
-    /// The variant that scores `rows × items` for a full scan (`gemm` above, with items
-    /// > 4: the CPU's SIMD kernel) when it also computes every narrower product of the same
-    /// width `k` with the same rounding: one FMA chain per element over k in order, which
-    /// holds while k fits one k-panel of every kernel the variant may use (192 floats).
-    /// Nil when scans go to OpenBLAS (no SIMD kernel here), whose summation order can
-    /// change with the shape.
-    static func exactScanVariant(width k: Int) -> GEMMVariant? {
-        ck_dispatch_init()
-        let isa = ck_auto_isa(128, 4096, k)
-        guard k <= 192, isa == CK_ISA_AVX2 || isa == CK_ISA_AVX512 || isa == CK_ISA_NEON else { return nil }
-        return GEMMVariant(isa: isa)
-    }
-
-    /// `c(m×n) = a(m×k)·b(n×k)ᵀ` by `variant`, row-major, tight leading dimensions.
-    static func gemm(_ variant: GEMMVariant, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                     _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int) {
-        guard m > 0, n > 0 else { return }
-        let ok = ck_sgemm_isa(variant.isa, CK_NO_TRANS, CK_TRANS, m, n, k, 1, a, max(k, 1), b, max(k, 1), 0, c, max(n, 1))
-        precondition(ok != 0, "GEMM variant \(variant.isa) is not available")
-    }
-
     /// Top-`k` per row with optional exclusion lists (CSR offsets into `excludeItems`).
     static func topK(ids: UnsafeMutablePointer<Int32>, scores outScores: UnsafeMutablePointer<Float>?,
                      from scores: UnsafePointer<Float>, rows: Int, columns: Int, k: Int,
@@ -65,6 +40,45 @@ enum RecKernels {
                      excludeOffsets: UnsafePointer<Int64>?, excludeItems: UnsafePointer<Int32>,
                      columnIDs: UnsafePointer<Int32>, idCount: Int) {
         ck_topk_mapped(ids, outScores, scores, rows, columns, stride, k, excludeOffsets, excludeItems, columnIDs, idCount)
+    }
+
+    /// The C variant for `isa` (the fused top-K kernel has scalar and AVX2 variants).
+    static func ck(_ isa: KernelISA) -> ck_isa {
+        switch isa {
+        case .scalar: CK_ISA_SCALAR
+        case .avx2: CK_ISA_AVX2
+        case .avx512: CK_ISA_AVX512
+        case .neon: CK_ISA_NEON
+        case .openBLAS: CK_ISA_BLAS
+        case .automatic: CK_ISA_AUTO
+        }
+    }
+
+    /// `vectors` (`count` rows of `width` floats) packed as `topKDot` reads them.
+    static func itemPanels(_ vectors: [Float], count: Int, width: Int) -> [Float] {
+        var panels = [Float](repeating: 0, count: ck_item_panels_count(count, width))
+        panels.withUnsafeMutableBufferPointer { p in
+            vectors.withUnsafeBufferPointer { v in ck_pack_item_panels(p.baseAddress!, v.baseAddress!, count, width) }
+        }
+        return panels
+    }
+
+    /// Top-`k` of the dot products of `rows` user vectors with `index`'s items, selection
+    /// fused into the scoring (`ck_topk_dot`): ids and scores best first, `excludeOffsets`
+    /// / `excludeItems` the users' excluded item ids (CSR). With `pruning`, scoring stops
+    /// where the items' norm bound cannot reach the users' k-th best (same result).
+    static func topKDot(ids: UnsafeMutablePointer<Int32>, scores: UnsafeMutablePointer<Float>,
+                        users: UnsafePointer<Float>, rows: Int, index: NormOrderedItems, pruning: Bool, k: Int,
+                        excludeOffsets: UnsafePointer<Int64>, excludeItems: UnsafePointer<Int32>,
+                        isa: KernelISA = .automatic) {
+        let n = index.order.count
+        let ok = index.panels.withUnsafeBufferPointer { p in index.norms.withUnsafeBufferPointer { norms in
+            index.order.withUnsafeBufferPointer { order in
+                ck_topk_dot(Self.ck(isa), ids, scores, users, rows, index.width, p.baseAddress!, n, pruning ? norms.baseAddress : nil,
+                            order.baseAddress!, n, k, excludeOffsets, excludeItems)
+            }
+        } }
+        precondition(ok != 0, "top-K with \(isa) for \(rows) users × k \(k): kernel not available here or out of memory")
     }
 
     static func ialsCG(x: UnsafeMutablePointer<Float>, y: UnsafePointer<Float>, ytyReg: UnsafePointer<Float>,
