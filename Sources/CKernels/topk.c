@@ -310,41 +310,36 @@ int ck_topk_dot(ck_isa isa, int32_t *out_ids, float *out_scores, const float *us
             }
         }
         /* Panels go in chunks. Before each, users whose bound has fallen below their k-th
-           best are dropped and the rest repacked densely into tiles (slot → user in
-           `slot_user`), so a finished user costs nothing however its tile-mates fare. */
-        int done[TD_GROUP];
-        for (size_t r = 0; r < gr; r++) done[r] = 0;
-        size_t slots = 0;
-        int repack = 1;
-        for (size_t p0 = 0; p0 < np; p0 += TD_CHUNK) {
+           best retire: the last slot's user moves into a retired user's slot (its packed
+           column copied; slot → user in `slot_user`), so the users still scoring fill the
+           first tiles and a finished user costs nothing however its tile-mates fare. */
+        size_t slots = gr;
+        for (size_t i = 0; i < (gr + TD_MR - 1) / TD_MR * TD_MR; i++) {
+            float *dst = pack + i / TD_MR * width * TD_MR + i % TD_MR;
+            slot_user[i] = i < gr ? (int)i : -1;
+            thr[i] = i < gr ? -INFINITY : INFINITY;
+            for (size_t q = 0; q < width; q++) dst[q * TD_MR] = i < gr ? users[(g0 + i) * width + q] : 0.0f;
+        }
+        for (size_t p0 = 0; p0 < np && slots > 0; p0 += TD_CHUNK) {
             if (norms) {
                 const double vn = (double)norms[p0 * TD_NR] * widen;
-                for (size_t r = 0; r < gr; r++) {
-                    if (done[r]) continue;
-                    const float root = hs[r * k];
+                for (size_t i = slots; i-- > 0;) {
+                    const size_t r = (size_t)slot_user[i];
                     /* No item from here on can reach this user: a full heap whose finite
                        k-th best is above the bound ‖u‖·‖v‖ of every later item. */
-                    if (fill[r] == k && isfinite(root) && unorm[r] * vn < (double)root) { done[r] = 1; repack = 1; }
+                    if (fill[r] < k) continue;
+                    const float root = hs[r * k];
+                    if (!(isfinite(root) && unorm[r] * vn < (double)root)) continue;
+                    const size_t last = --slots;
+                    float *dst = pack + i / TD_MR * width * TD_MR + i % TD_MR;
+                    float *src = pack + last / TD_MR * width * TD_MR + last % TD_MR;
+                    for (size_t q = 0; q < width; q++) { dst[q * TD_MR] = src[q * TD_MR]; src[q * TD_MR] = 0.0f; }
+                    slot_user[i] = slot_user[last];
+                    thr[i] = thr[last];
+                    slot_user[last] = -1;
+                    thr[last] = INFINITY;
                 }
-            }
-            if (repack) {
-                slots = 0;
-                for (size_t r = 0; r < gr; r++) if (!done[r]) slot_user[slots++] = (int)r;
                 if (slots == 0) break;
-                for (size_t i = slots; i % TD_MR; i++) slot_user[i] = -1;
-                for (size_t i = 0; i < (slots + TD_MR - 1) / TD_MR * TD_MR; i++) {
-                    const size_t t = i / TD_MR, lane = i % TD_MR;
-                    float *dst = pack + t * width * TD_MR + lane;
-                    if (slot_user[i] < 0) {
-                        for (size_t q = 0; q < width; q++) dst[q * TD_MR] = 0.0f;
-                        thr[i] = INFINITY;
-                    } else {
-                        const float *u = users + (g0 + (size_t)slot_user[i]) * width;
-                        for (size_t q = 0; q < width; q++) dst[q * TD_MR] = u[q];
-                        thr[i] = fill[slot_user[i]] == k ? hs[(size_t)slot_user[i] * k] : -INFINITY;
-                    }
-                }
-                repack = 0;
             }
             const size_t tiles = (slots + TD_MR - 1) / TD_MR;
             const size_t p_end = p0 + TD_CHUNK < np ? p0 + TD_CHUNK : np;
