@@ -188,9 +188,9 @@ void ck_topk_mapped(int32_t *out_ids, float *out_scores, const float *scores, si
 /* Items per panel and users per register tile: a 6×16 tile is 12 ymm accumulators. */
 #define TD_NR 16
 #define TD_MR 6
-/* Users scored together against each panel (8 tiles): the panel (16·width floats) is read
+/* Users scored together against each panel (16 tiles): the panel (16·width floats) is read
    from memory once per group and stays in L1 for the group's tiles. */
-#define TD_GROUP 48
+#define TD_GROUP 96
 /* Panels between two checks of the norm bound (and repacks of the users still scoring). */
 #define TD_CHUNK 4
 
