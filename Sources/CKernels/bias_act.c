@@ -106,3 +106,62 @@ void ck_bias_backward(float *dbias, const float *dz, size_t rows, size_t cols) {
         for (size_t c = 0; c < cols; c++) dbias[c] += dr[c];
     }
 }
+
+/* dz := dy ⊙ act'(y) and dbias := Σ_rows dz in one sweep, rows in order (the sums are
+ * those of ck_bias_backward after ck_act_backward, bit for bit). Columns go in blocks of
+ * 32 whose sums stay in a local array (registers once vectorised: dz may alias dy, but
+ * not a local); one instantiation per activation keeps the inner loop branch-free. */
+#define CK_SUM_BLOCK 32
+static inline __attribute__((always_inline)) void
+act_bias_block(float *dz, const float *dy, const float *y, float *dbias, size_t rows,
+               size_t cols, size_t c0, size_t w, const ck_act act) {
+    float acc[CK_SUM_BLOCK];
+    for (size_t c = 0; c < CK_SUM_BLOCK; c++) acc[c] = 0.0f;
+    for (size_t r = 0; r < rows; r++) {
+        const float *dyr = dy + r * cols + c0, *yr = y + r * cols + c0;
+        float *dzr = dz + r * cols + c0;
+        /* dz may be dy (in place), element by element: no dependence between iterations */
+#pragma clang loop vectorize(assume_safety)
+        for (size_t c = 0; c < w; c++) {
+            float d;
+            switch (act) {
+            case CK_ACT_RELU: d = dyr[c] * (float)(yr[c] > 0.0f); break;
+            case CK_ACT_SIGMOID: d = dyr[c] * yr[c] * (1.0f - yr[c]); break;
+            case CK_ACT_TANH: d = dyr[c] * (1.0f - yr[c] * yr[c]); break;
+            default: d = dyr[c]; break;
+            }
+            dzr[c] = d;
+            acc[c] += d;
+        }
+    }
+    for (size_t c = 0; c < w; c++) dbias[c0 + c] = acc[c];
+}
+
+CK_CLONES
+static void act_bias_backward_pointwise(float *dz, const float *dy, const float *y,
+                                        float *dbias, size_t rows, size_t cols, ck_act act) {
+    for (size_t c0 = 0; c0 < cols; c0 += CK_SUM_BLOCK) {
+        const size_t w = cols - c0 < CK_SUM_BLOCK ? cols - c0 : CK_SUM_BLOCK;
+        switch (act) {
+        case CK_ACT_RELU:
+            if (w == 32) act_bias_block(dz, dy, y, dbias, rows, cols, c0, 32, CK_ACT_RELU);
+            else if (w == 16) act_bias_block(dz, dy, y, dbias, rows, cols, c0, 16, CK_ACT_RELU);
+            else if (w == 8) act_bias_block(dz, dy, y, dbias, rows, cols, c0, 8, CK_ACT_RELU);
+            else act_bias_block(dz, dy, y, dbias, rows, cols, c0, w, CK_ACT_RELU);
+            break;
+        case CK_ACT_SIGMOID: act_bias_block(dz, dy, y, dbias, rows, cols, c0, w, CK_ACT_SIGMOID); break;
+        case CK_ACT_TANH: act_bias_block(dz, dy, y, dbias, rows, cols, c0, w, CK_ACT_TANH); break;
+        default: act_bias_block(dz, dy, y, dbias, rows, cols, c0, w, CK_ACT_LINEAR); break;
+        }
+    }
+}
+
+void ck_act_bias_backward(float *dz, const float *dy, const float *y, float *dbias,
+                          size_t rows, size_t cols, ck_act act) {
+    if (dbias == NULL || act == CK_ACT_SOFTMAX || rows == 0 || cols == 0) {
+        ck_act_backward(dz, dy, y, rows, cols, act);
+        if (dbias != NULL) ck_bias_backward(dbias, dz, rows, cols);
+        return;
+    }
+    act_bias_backward_pointwise(dz, dy, y, dbias, rows, cols, act);
+}

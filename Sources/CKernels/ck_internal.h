@@ -53,6 +53,18 @@ CK_HIDDEN void sgemm_ukr_avx2_8x8(size_t k, float alpha, const float *restrict a
 CK_HIDDEN void sgemm_ukr_avx512_8x32(size_t k, float alpha, const float *restrict a,
                                      const float *restrict b, size_t rsb, float beta,
                                      float *restrict c, size_t ldc, size_t mr, size_t nr);
+/// Direct kernels for small products (gemm.c's gemm_direct): as the 6×16 / 8×8 kernels,
+/// but A is read in place, element (r, p) at a[r*lda + p] (ta == 0) or a[p*lda + r]
+/// (ta == 1); optional bias (NR floats, padded; only with beta == 0) and ReLU applied in
+/// registers before the store.
+CK_HIDDEN void sgemm_direct_avx2_6x16(size_t k, float alpha, const float *restrict a,
+                                      size_t lda, int ta, const float *restrict b, size_t rsb,
+                                      float beta, float *restrict c, size_t ldc, size_t mr,
+                                      size_t nr, const float *restrict bias, int relu);
+CK_HIDDEN void sgemm_direct_avx2_8x8(size_t k, float alpha, const float *restrict a,
+                                     size_t lda, int ta, const float *restrict b, size_t rsb,
+                                     float beta, float *restrict c, size_t ldc, size_t mr,
+                                     size_t nr, const float *restrict bias, int relu);
 /// Dense inference tile (mlp.c): C(mr×nr) := relu?(A·B + bias), mr ≤ 6, nr ≤ 16, A
 /// row-major (row r at a + r·lda, read in place), B a packed k×16 panel, bias 16 floats
 /// (zero-padded); columns past nr are not stored.
@@ -77,6 +89,9 @@ CK_HIDDEN void sgemm_pack_rows8_avx2(size_t k, size_t rows, const float *restric
 /// (embedding lookups, lazy optimizer rows, shuffled batches), whose addresses the
 /// hardware prefetcher cannot guess.
 #define CK_PREFETCH_AHEAD 8
+/// The same for loops over short rows (≤ 8 floats: GMF-sized embeddings, ids), where 8
+/// rows ahead is too little work to cover a miss to L3 or memory.
+#define CK_PREFETCH_AHEAD_SHORT 24
 
 #define CK_NO_MEMCPY_IDIOM __attribute__((no_builtin("memcpy")))
 
@@ -85,7 +100,8 @@ CK_HIDDEN void sgemm_pack_rows8_avx2(size_t k, size_t rows, const float *restric
 /// copies inline to a few moves (a loop of 8-float copies would not: clang turns it back
 /// into one memcpy call). Callers carry CK_NO_MEMCPY_IDIOM so that their row loops stay
 /// loops too.
-static inline void ck_copy_row(float *restrict dst, const float *restrict src, size_t n) {
+static inline __attribute__((always_inline)) void ck_copy_row(float *restrict dst,
+                                                               const float *restrict src, size_t n) {
     switch (n) {
     case 1: dst[0] = src[0]; return;
     case 2: __builtin_memcpy(dst, src, 2 * sizeof(float)); return;

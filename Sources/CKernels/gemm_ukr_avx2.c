@@ -146,6 +146,185 @@ CK_TARGET_AVX2 void sgemm_ukr_avx2_8x8(size_t k, float alpha, const float *restr
 }
 
 /*
+ * Direct kernels (small products, see gemm_direct in gemm.c): the same k loops as the
+ * packed 6×16 and 8×8 kernels, but A is read in place, element (r, p) of the sliver at
+ * a[r*lda + p] (TA = 0) or a[p*lda + r] (TA = 1, op(A) = Aᵀ): one broadcast per row and
+ * k step either way, so a product whose A fits in L2 skips packing A. Each C element is
+ * the same single FMA chain over p as in the packed kernels (bit-identical results). The
+ * epilogue is the packed kernels' (alpha, then beta), then optionally + bias (16 or 8
+ * floats, padded by the caller) and ReLU in registers; bias is only used with beta == 0.
+ */
+CK_INLINE CK_TARGET_AVX2 void direct_6x16_rows(size_t k, float alpha, const float *restrict a,
+                                               size_t lda, const float *restrict b, size_t rsb,
+                                               float beta, float *restrict c, size_t ldc,
+                                               size_t nr, const float *restrict bias, int relu,
+                                               const int R, const int TA) {
+    __m256 c0[6], c1[6];
+    const float *ar[6];
+    for (int r = 0; r < R; ++r) {
+        c0[r] = _mm256_setzero_ps();
+        c1[r] = _mm256_setzero_ps();
+        ar[r] = TA ? a + r : a + (size_t)r * lda;
+    }
+    if (TA) {
+#pragma GCC unroll 4
+        for (size_t p = 0; p < k; ++p) {
+            const __m256 b0 = _mm256_loadu_ps(b);
+            const __m256 b1 = _mm256_loadu_ps(b + 8);
+            for (int r = 0; r < R; ++r) {
+                const __m256 av = _mm256_broadcast_ss(a + r);
+                c0[r] = _mm256_fmadd_ps(av, b0, c0[r]);
+                c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);
+            }
+            a += lda;
+            b += rsb;
+        }
+    } else {
+#pragma GCC unroll 4
+        for (size_t p = 0; p < k; ++p) {
+            const __m256 b0 = _mm256_loadu_ps(b);
+            const __m256 b1 = _mm256_loadu_ps(b + 8);
+            for (int r = 0; r < R; ++r) {
+                const __m256 av = _mm256_broadcast_ss(ar[r] + p);
+                c0[r] = _mm256_fmadd_ps(av, b0, c0[r]);
+                c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);
+            }
+            b += rsb;
+        }
+    }
+    const __m256 va = _mm256_set1_ps(alpha);
+    const __m256 vb = _mm256_set1_ps(beta);
+    const __m256 zero = _mm256_setzero_ps();
+    float tile[6 * 16];
+    float *dst = c;
+    size_t ld = ldc;
+    if (nr < 16) {
+        dst = tile;
+        ld = 16;
+    }
+    for (int r = 0; r < R; ++r) {
+        float *row = dst + (size_t)r * ld;
+        __m256 v0 = _mm256_mul_ps(va, c0[r]);
+        __m256 v1 = _mm256_mul_ps(va, c1[r]);
+        if (beta != 0.0f && nr == 16) {
+            v0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), v0);
+            v1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row + 8), v1);
+        }
+        if (bias) {
+            v0 = _mm256_add_ps(v0, _mm256_loadu_ps(bias));
+            v1 = _mm256_add_ps(v1, _mm256_loadu_ps(bias + 8));
+            if (relu) { /* max(v, +0): +0 for −0 and NaN, as `v > 0 ? v : 0` */
+                v0 = _mm256_max_ps(v0, zero);
+                v1 = _mm256_max_ps(v1, zero);
+            }
+        }
+        _mm256_storeu_ps(row, v0);
+        _mm256_storeu_ps(row + 8, v1);
+    }
+    if (nr < 16) {
+        for (int r = 0; r < R; ++r) merge_tile_row(c + (size_t)r * ldc, tile + r * 16, nr, beta);
+    }
+}
+
+/* The kernel F for the row count mr (≤ MAXR) and the transposition ta, each a
+   compile-time constant after inlining. */
+#define CK_DIRECT_ROW(F, R, ...)                                  \
+    case R:                                                       \
+        if (ta) F(__VA_ARGS__, R, 1); else F(__VA_ARGS__, R, 0);  \
+        break;
+
+CK_TARGET_AVX2 void sgemm_direct_avx2_6x16(size_t k, float alpha, const float *restrict a,
+                                           size_t lda, int ta, const float *restrict b,
+                                           size_t rsb, float beta, float *restrict c,
+                                           size_t ldc, size_t mr, size_t nr,
+                                           const float *restrict bias, int relu) {
+    switch (mr) {
+    CK_DIRECT_ROW(direct_6x16_rows, 6, k, alpha, a, lda, b, rsb, beta, c, ldc, nr, bias, relu)
+    CK_DIRECT_ROW(direct_6x16_rows, 5, k, alpha, a, lda, b, rsb, beta, c, ldc, nr, bias, relu)
+    CK_DIRECT_ROW(direct_6x16_rows, 4, k, alpha, a, lda, b, rsb, beta, c, ldc, nr, bias, relu)
+    CK_DIRECT_ROW(direct_6x16_rows, 3, k, alpha, a, lda, b, rsb, beta, c, ldc, nr, bias, relu)
+    CK_DIRECT_ROW(direct_6x16_rows, 2, k, alpha, a, lda, b, rsb, beta, c, ldc, nr, bias, relu)
+    CK_DIRECT_ROW(direct_6x16_rows, 1, k, alpha, a, lda, b, rsb, beta, c, ldc, nr, bias, relu)
+    default: break;
+    }
+}
+
+CK_INLINE CK_TARGET_AVX2 void direct_8x8_rows(size_t k, float alpha, const float *restrict a,
+                                              size_t lda, const float *restrict b, size_t rsb,
+                                              float beta, float *restrict c, size_t ldc,
+                                              size_t nr, const float *restrict bias, int relu,
+                                              const int R, const int TA) {
+    __m256 acc[8];
+    const float *ar[8];
+    for (int r = 0; r < R; ++r) {
+        acc[r] = _mm256_setzero_ps();
+        ar[r] = a + (size_t)r * lda;
+    }
+    if (TA) {
+#pragma GCC unroll 4
+        for (size_t p = 0; p < k; ++p) {
+            const __m256 bv = _mm256_loadu_ps(b);
+            for (int r = 0; r < R; ++r) acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + r), bv, acc[r]);
+            a += lda;
+            b += rsb;
+        }
+    } else {
+#pragma GCC unroll 4
+        for (size_t p = 0; p < k; ++p) {
+            const __m256 bv = _mm256_loadu_ps(b);
+            for (int r = 0; r < R; ++r) acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(ar[r] + p), bv, acc[r]);
+            b += rsb;
+        }
+    }
+    const __m256 va = _mm256_set1_ps(alpha);
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 vbias = zero;
+    if (bias) vbias = _mm256_loadu_ps(bias);
+    if (nr == 8) {
+        const __m256 vb = _mm256_set1_ps(beta);
+        for (int r = 0; r < R; ++r) {
+            float *row = c + (size_t)r * ldc;
+            __m256 v = _mm256_mul_ps(va, acc[r]);
+            if (beta != 0.0f) v = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), v);
+            if (bias) {
+                v = _mm256_add_ps(v, vbias);
+                if (relu) v = _mm256_max_ps(v, zero);
+            }
+            _mm256_storeu_ps(row, v);
+        }
+        return;
+    }
+    float tile[8];
+    for (int r = 0; r < R; ++r) {
+        __m256 v = _mm256_mul_ps(va, acc[r]);
+        if (bias) {
+            v = _mm256_add_ps(v, vbias);
+            if (relu) v = _mm256_max_ps(v, zero);
+        }
+        _mm256_storeu_ps(tile, v);
+        merge_tile_row(c + (size_t)r * ldc, tile, nr, beta);
+    }
+}
+
+CK_TARGET_AVX2 void sgemm_direct_avx2_8x8(size_t k, float alpha, const float *restrict a,
+                                          size_t lda, int ta, const float *restrict b,
+                                          size_t rsb, float beta, float *restrict c,
+                                          size_t ldc, size_t mr, size_t nr,
+                                          const float *restrict bias, int relu) {
+    switch (mr) {
+    CK_DIRECT_ROW(direct_8x8_rows, 8, k, alpha, a, lda, b, rsb, beta, c, ldc, nr, bias, relu)
+    CK_DIRECT_ROW(direct_8x8_rows, 7, k, alpha, a, lda, b, rsb, beta, c, ldc, nr, bias, relu)
+    CK_DIRECT_ROW(direct_8x8_rows, 6, k, alpha, a, lda, b, rsb, beta, c, ldc, nr, bias, relu)
+    CK_DIRECT_ROW(direct_8x8_rows, 5, k, alpha, a, lda, b, rsb, beta, c, ldc, nr, bias, relu)
+    CK_DIRECT_ROW(direct_8x8_rows, 4, k, alpha, a, lda, b, rsb, beta, c, ldc, nr, bias, relu)
+    CK_DIRECT_ROW(direct_8x8_rows, 3, k, alpha, a, lda, b, rsb, beta, c, ldc, nr, bias, relu)
+    CK_DIRECT_ROW(direct_8x8_rows, 2, k, alpha, a, lda, b, rsb, beta, c, ldc, nr, bias, relu)
+    CK_DIRECT_ROW(direct_8x8_rows, 1, k, alpha, a, lda, b, rsb, beta, c, ldc, nr, bias, relu)
+    default: break;
+    }
+}
+
+/*
  * dst[p*dst_stride + r] := a[r*lda + p] for r < rows (0…8), 0 for rows ≤ r < 8, p < k.
  * Each k step stores 8 floats, so with dst_stride < 8 the next step (or the caller's
  * next panel, packed after this one) overwrites the surplus: the caller leaves

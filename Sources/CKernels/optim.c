@@ -72,9 +72,10 @@ CK_CLONES
 static void adam_row_sweep(float *param, float *m, float *v, const float *grad,
                            const int32_t *rows, size_t row_count, size_t width, float alpha,
                            float beta1, float beta2, float epsilon, float keep) {
+    const size_t distance = width <= 8 ? CK_PREFETCH_AHEAD_SHORT : CK_PREFETCH_AHEAD;
     for (size_t r = 0; r < row_count; r++) {
-        if (r + CK_PREFETCH_AHEAD < row_count) {
-            size_t ahead = (size_t)rows[r + CK_PREFETCH_AHEAD] * width;
+        if (r + distance < row_count) {
+            size_t ahead = (size_t)rows[r + distance] * width;
             for (size_t k = 0; k < width; k += 16) {   /* every 64-byte line of the row */
                 __builtin_prefetch(param + ahead + k, 1);
                 __builtin_prefetch(m + ahead + k, 1);

@@ -258,7 +258,7 @@ static void td_tile_avx2(float *c, unsigned *hits, const float *a, const float *
 int ck_topk_dot(ck_isa isa, int32_t *out_ids, float *out_scores, const float *users, size_t rows,
                 size_t width, const float *panels, size_t n, const float *norms,
                 const int32_t *col_ids, size_t id_count, size_t k,
-                const int64_t *exclude_offsets, const int32_t *exclude_items) {
+                const int64_t *exclude_offsets, const int32_t *exclude_items, size_t *tiles_scored) {
     td_tile_fn tile = td_tile_scalar;
     switch (isa) {
     case CK_ISA_SCALAR: break;
@@ -275,6 +275,8 @@ int ck_topk_dot(ck_isa isa, int32_t *out_ids, float *out_scores, const float *us
 #endif
     default: return 0;
     }
+    size_t scored = 0;
+    if (tiles_scored) *tiles_scored = 0;
     if (k == 0 || rows == 0) return 1;
     size_t words = (id_count + 63) / 64;
     float *hs = malloc(TD_GROUP * k * sizeof(float));
@@ -343,6 +345,7 @@ int ck_topk_dot(ck_isa isa, int32_t *out_ids, float *out_scores, const float *us
             }
             const size_t tiles = (slots + TD_MR - 1) / TD_MR;
             const size_t p_end = p0 + TD_CHUNK < np ? p0 + TD_CHUNK : np;
+            scored += tiles * (p_end - p0);
             for (size_t p = p0; p < p_end; p++) {
                 const size_t base = p * TD_NR;
                 const size_t valid = n - base < TD_NR ? n - base : TD_NR;
@@ -383,5 +386,6 @@ int ck_topk_dot(ck_isa isa, int32_t *out_ids, float *out_scores, const float *us
         }
     }
     free(hs); free(hi); free(bits); free(pack);
+    if (tiles_scored) *tiles_scored = scored;
     return 1;
 }

@@ -7,6 +7,9 @@
 #include "ck_internal.h"
 #include "ck_vector.h"
 #include <sched.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include <string.h>
 
 CK_CLONES
@@ -87,4 +90,13 @@ void ck_counter_wait(const int64_t *counter, int64_t target) {
         ck_cpu_relax();
     }
     while (__atomic_load_n(counter, __ATOMIC_ACQUIRE) < target) sched_yield();
+}
+
+void ck_advise_huge_pages(void *p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    (void)madvise(p, bytes, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
 }

@@ -16,7 +16,11 @@ let gemmShapes: [GEMMShape] = {
     let sizes = [(1, 1, 1), (7, 7, 7), (16, 16, 16), (17, 17, 17), (63, 65, 17), (65, 63, 65),
                  (1, 65, 7), (65, 1, 63), (100, 37, 129), (33, 129, 300), (8, 32, 1),
                  // Narrow B (n ≤ 8: the 8×8 kernel): full and partial tiles, short and long k.
-                 (50, 8, 33), (19, 5, 70), (256, 8, 16), (13, 3, 300), (9, 2, 1)]
+                 (50, 8, 33), (19, 5, 70), (256, 8, 16), (13, 3, 300), (9, 2, 1),
+                 // NeuMF's training shapes (the direct kernels: A read in place) and, past
+                 // the direct path's limits, the packed path (k > kc; m·k > 64K floats).
+                 (256, 32, 64), (64, 32, 256), (256, 64, 32), (256, 16, 32), (32, 16, 256), (256, 1, 16),
+                 (20, 40, 500), (700, 24, 100), (690, 7, 100)]
     for (m, n, k) in sizes {
         for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
             shapes.append(GEMMShape(m: m, n: n, k: k, ta: ta, tb: tb))
@@ -66,6 +70,31 @@ func runGemm(_ s: GEMMShape, isa: ck_isa, seed: UInt64 = 1) -> (got: [Float], re
     func sgemmMatchesDoubleReference(isa: ck_isa, shape: GEMMShape) {
         let (got, ref) = runGemm(shape, isa: isa)
         expectClose(got, ref, relative: 1e-5, "\(isa.testDescription) \(shape.testDescription)")
+    }
+
+    /// The direct kernels (A read in place, m·k ≤ 64K floats) and the packed path give the
+    /// same bits: the first rows of a product too large for the direct path (packed) equal
+    /// the product of those rows alone (direct), for every transposition, α ≠ 1, β ≠ 0,
+    /// strides wider than the matrices and partial tiles.
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func directAndPackedPathsAgreeBitForBit(transposes: (Bool, Bool)) {
+        guard ck_isa_available(CK_ISA_AVX2) == 1 else { return }
+        let (ta, tb) = transposes
+        let (big, small, n, k) = (1_100, 29, 37, 64)   // 1,100 × 64 > 64K floats: packed
+        var rng = TestRNG(UInt64(ta ? 1 : 0) + (tb ? 2 : 0) + 40)
+        let lda = (ta ? big : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 5
+        let a = rng.floats((ta ? k : big) * lda), b = rng.floats((tb ? n : k) * ldb)
+        let c0 = rng.floats(big * ldc)
+        for isa in [CK_ISA_AVX2, CK_ISA_AUTO] {
+            var packed = c0, direct = c0
+            #expect(ck_sgemm_isa(isa, ta ? CK_TRANS : CK_NO_TRANS, tb ? CK_TRANS : CK_NO_TRANS, big, n, k, 0.75, a, lda,
+                                 b, ldb, 0.5, &packed, ldc) == 1)
+            #expect(ck_sgemm_isa(isa, ta ? CK_TRANS : CK_NO_TRANS, tb ? CK_TRANS : CK_NO_TRANS, small, n, k, 0.75, a, lda,
+                                 b, ldb, 0.5, &direct, ldc) == 1)
+            #expect(Array(direct[0..<(small * ldc)]).map(\.bitPattern) == Array(packed[0..<(small * ldc)]).map(\.bitPattern),
+                    "\(isa.testDescription) ta \(ta) tb \(tb)")
+            #expect(Array(direct[(small * ldc)...]) == Array(c0[(small * ldc)...]))
+        }
     }
 
     @Test(arguments: availableISAs)

@@ -43,7 +43,7 @@ import Testing
     /// make every dot product exact in Float, so ties are plentiful and the ids must equal
     /// the sorted reference (score descending, ties to the lower id, exclusions skipped,
     /// −1 padding past the candidates); every tile variant, with and without the norm bound,
-    /// at edge shapes (1–101 users across the 6-row tile and 48-user group, 1–250 items
+    /// at edge shapes (1–101 users across the 6-row tile and the 96-user group, 1–250 items
     /// across the 16-item panel, widths 1–65, k from 1 past the catalog).
     @Test(arguments: [(1, 1, 1, 1), (5, 15, 3, 4), (6, 16, 16, 10), (7, 17, 64, 10), (49, 100, 65, 7),
                       (101, 250, 8, 10), (13, 40, 5, 45), (48, 33, 2, 33)])
@@ -66,8 +66,8 @@ import Testing
             for pruning in [false, true] {
                 var ids = [Int32](repeating: 99, count: rows * kk), best = [Float](repeating: 99, count: rows * kk)
                 offsets.withUnsafeBufferPointer { op in flat.withUnsafeBufferPointer { fp in
-                    RecKernels.topKDot(ids: &ids, scores: &best, users: users, rows: rows, index: index, pruning: pruning,
-                                       k: kk, excludeOffsets: op.baseAddress!, excludeItems: fp.baseAddress ?? UnsafePointer(bitPattern: 8)!, isa: isa)
+                    _ = RecKernels.topKDot(ids: &ids, scores: &best, users: users, rows: rows, index: index, pruning: pruning,
+                                           k: kk, excludeOffsets: op.baseAddress!, excludeItems: fp.baseAddress ?? UnsafePointer(bitPattern: 8)!, isa: isa)
                 } }
                 results.append((ids, best))
             }
@@ -84,6 +84,37 @@ import Testing
             #expect(other.0 == results[0].0)
             #expect(other.1.map(\.bitPattern) == results[0].1.map(\.bitPattern))
         }
+    }
+
+    /// The kernel on a trained model's vectors, whole groups of 96 users and a partial
+    /// one: pruning retires users mid-group (scoring fewer tiles), and the result is the
+    /// unpruned one bit for bit, on every tile variant.
+    @Test func fusedKernelRetiresUsersAndStillAgrees() throws {
+        let m = Self.powerLaw(users: 300, items: 1_600, seed: 5)
+        let model = try ImplicitALS(factors: 16, regularization: 1, alpha: 2, iterations: 4).fit(m)
+        let dot = try #require(model as? any DotProductScoring)
+        let index = try #require(dot.normOrdered)
+        let w = index.width, k = 10, rows = m.userCount
+        var users = [Float](repeating: 0, count: rows * w)
+        users.withUnsafeMutableBufferPointer { p in for u in 0..<rows { dot.userVector(Int32(u), into: p.baseAddress! + u * w) } }
+        let (offsets, excluded) = TopKServer.exclusions((0..<Int32(rows)).map { $0 }[...], training: m, seen: true)
+        var runs: [(ids: [Int32], scores: [Float], tiles: Int)] = []
+        for isa in [KernelISA.scalar, .automatic] {
+            for pruning in [false, true] {
+                var ids = [Int32](repeating: 0, count: rows * k), best = [Float](repeating: 0, count: rows * k)
+                let tiles = RecKernels.topKDot(ids: &ids, scores: &best, users: users, rows: rows, index: index, pruning: pruning,
+                                               k: k, excludeOffsets: offsets, excludeItems: excluded, isa: isa)
+                runs.append((ids, best, tiles))
+            }
+        }
+        let full = runs[0].tiles
+        #expect(full == (3 * 16 + 2) * 100)   // 96, 96, 96 and 12 users: 16 + 16 + 16 + 2 tiles per panel, 100 panels
+        for run in runs.dropFirst() {
+            #expect(run.ids == runs[0].ids)
+            #expect(run.scores.map(\.bitPattern) == runs[0].scores.map(\.bitPattern))
+        }
+        #expect(runs[1].tiles < full * 9 / 10, "pruning scored \(runs[1].tiles) of \(full) tiles")
+        #expect(runs[3].tiles == runs[1].tiles)
     }
 
     /// Random Float vectors: every variant, pruned or not, gives the same ids and the same

@@ -92,6 +92,20 @@ void ck_act_backward(float *dx, const float *dy, const float *y, size_t rows, si
 /// dbias(cols) := Σ_rows dz (overwrites dbias).
 void ck_bias_backward(float *dbias, const float *dz, size_t rows, size_t cols);
 
+/// A dense layer's forward pass: y(rows×units) := act(x·w + bias), x rows×inputs and
+/// w inputs×units row-major (contiguous), bias `units` floats or NULL. The same product
+/// ck_sgemm computes with the active ISA followed by ck_bias_act_forward, bit for bit; on
+/// AVX2 small products run a direct kernel that reads x in place (no packing) and adds
+/// the bias and ReLU in registers.
+void ck_linear_forward(float *y, const float *x, const float *w, const float *bias,
+                       size_t rows, size_t inputs, size_t units, ck_act act);
+
+/// A dense layer's activation and bias backward in one pass: dz := dy ⊙ act'(·) from the
+/// output y (as ck_act_backward; dz may equal dy) and, when dbias is not NULL,
+/// dbias(cols) := Σ_rows dz (as ck_bias_backward, same order of sums).
+void ck_act_bias_backward(float *dz, const float *dy, const float *y, float *dbias,
+                          size_t rows, size_t cols, ck_act act);
+
 /// Numerically stable logistic: 1/(1+e^-x) without overflow for any finite x.
 void ck_sigmoid_forward(float *y, const float *x, size_t n);
 
@@ -251,14 +265,16 @@ void ck_pack_item_panels(float *panels, const float *items, size_t n, size_t wid
 /// (the items' norms in column order, non-increasing, each ≥ the true norm), a tile of
 /// users stops at the first panel where ‖u‖·‖v‖ (widened for rounding) falls below every
 /// one of its users' k-th best: the result is exactly that of scoring every item.
-/// NaN scores count as −∞ while a heap is not full and never enter a full one.
+/// NaN scores count as −∞ while a heap is not full and never enter a full one (so with NaN
+/// scores the padding picks differ from ck_topk's). `tiles_scored` (may be NULL) receives
+/// the number of 6 × 16 tiles computed, for tests and diagnostics.
 /// `isa`: CK_ISA_AUTO (the best tile kernel here), CK_ISA_SCALAR or CK_ISA_AVX2 (for
 /// tests; every variant gives the same bits). Returns 0 (outputs untouched) when that
 /// variant does not run here or scratch memory could not be allocated, else 1.
 int ck_topk_dot(ck_isa isa, int32_t *out_ids, float *out_scores, const float *users, size_t rows,
                 size_t width, const float *panels, size_t n, const float *norms,
                 const int32_t *col_ids, size_t id_count, size_t k,
-                const int64_t *exclude_offsets, const int32_t *exclude_items);
+                const int64_t *exclude_offsets, const int32_t *exclude_items, size_t *tiles_scored);
 
 /// One iALS half-step (Hu, Koren, Volinsky 2008) by conjugate gradient, as `implicit`:
 /// for rows r in [row_begin, row_end), warm-starts x_r and runs `cg_steps` CG iterations
@@ -308,15 +324,37 @@ double ck_bpr_epoch(float *user_factors, float *item_factors, float *item_bias, 
                     size_t samples, float learning_rate, float regularization, int popular_negatives,
                     uint64_t *rng);
 
+/// Asks the system for transparent huge pages behind `p` (2 MiB aligned) … `p + bytes`
+/// (Linux madvise; a hint, ignored elsewhere): big tables read at random rows then miss
+/// the TLB far less.
+void ck_advise_huge_pages(void *p, size_t bytes);
+
+/// Embedding lookup into a strided output: for rows r < `rows` and j < `per_row`, copies
+/// table row `ids[r·per_row + j]` to `out + r·ldo + j·dim` (ldo ≥ per_row·dim), so the
+/// vectors can land straight in their columns of a wider matrix (a concatenation).
+void ck_embedding_forward_ld(const float *table, size_t dim, const float *ids, size_t rows,
+                             size_t per_row, float *out, size_t ldo);
+
+/// An embedding table's row-sparse gradient for one step, in one pass: zeroes the rows
+/// `list[0..<previous)` (last step's), then for each id in order (as
+/// ck_embedding_forward_ld lays them out, dy row r at `dy + r·ldy`) records its row the
+/// first time it is seen this step (`stamps[row] != stamp` → `stamps[row] = stamp`,
+/// appended to `list`) and adds its dy vector into the row. Returns the number of rows
+/// recorded. The gradient is then zero outside `list[0..<returned)`.
+size_t ck_embedding_backward_rows(float *grad, size_t dim, const float *ids, size_t rows,
+                                  size_t per_row, const float *dy, size_t ldy,
+                                  uint32_t *stamps, uint32_t stamp, int32_t *list,
+                                  size_t previous);
+
+/// The first of `count` values (at `x + i·stride`) that is not an integer id in
+/// [0, limit), or `count` when all are.
+size_t ck_first_invalid_id(const float *x, size_t count, size_t stride, size_t limit);
+
 /// Embedding lookup: for each of `count` ids (stored as floats holding integers in
 /// [0, rows), checked by the caller), copies row `ids[i]` of `table` (rows × dim) to
 /// `out + i·dim`.
 void ck_embedding_forward(const float *table, size_t dim, const float *ids, size_t count,
                           float *out);
-
-/// Embedding backward: `grad[ids[i]] += dy[i]` row-wise for `count` ids (duplicates add).
-void ck_embedding_backward(float *grad, size_t dim, const float *ids, const float *dy,
-                           size_t count);
 
 /// Element-wise product of `n` pairs: `out[i] = a[i]·b[i]`; and its backward,
 /// `da[i] = dy[i]·b[i]`, `db[i] = dy[i]·a[i]` (either gradient may be NULL).

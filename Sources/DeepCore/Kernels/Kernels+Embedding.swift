@@ -1,16 +1,31 @@
 internal import CKernels
 
 extension Kernels {
-    /// `out` row i, block j = `table` row `ids[i, j]` (ids checked by the caller).
-    static func embeddingForward(table: UnsafePointer<Float>, dim: Int, ids: MatrixView, into out: MatrixView) {
-        precondition(out.rows == ids.rows && out.columns == ids.columns * dim, "embedding: shapes")
-        ck_embedding_forward(table, dim, ids.base, ids.count, out.base)
+    /// Row r, block j of the `ids.rows × ids.columns·dim` output at `out + r·ld + j·dim` :=
+    /// `table` row `ids[r, j]` (ids checked by the caller).
+    static func embeddingForward(table: UnsafePointer<Float>, dim: Int, ids: MatrixView,
+                                 into out: UnsafeMutablePointer<Float>, ld: Int) {
+        precondition(ld >= ids.columns * dim, "embedding: output stride")
+        ck_embedding_forward_ld(table, dim, ids.base, ids.rows, ids.columns, out, ld)
     }
 
-    /// `grad` row `ids[i, j]` += `dy` row i, block j.
-    static func embeddingBackward(gradient: UnsafeMutablePointer<Float>, dim: Int, ids: MatrixView, dy: MatrixView) {
-        precondition(dy.rows == ids.rows && dy.columns == ids.columns * dim, "embedding backward: shapes")
-        ck_embedding_backward(gradient, dim, ids.base, dy.base, ids.count)
+    /// The row-sparse gradient of a table for one step (`ck_embedding_backward_rows`):
+    /// zeroes rows `list[0..<previous]`, records this step's rows in `list` (first-touch
+    /// order, `stamps`/`stamp`) and adds each `dy` vector (row r at `dy + r·ld`) into its
+    /// row. Returns the number of rows recorded.
+    static func embeddingBackwardRows(gradient: UnsafeMutablePointer<Float>, dim: Int, ids: MatrixView,
+                                      dy: UnsafePointer<Float>, ld: Int, stamps: UnsafeMutablePointer<UInt32>,
+                                      stamp: UInt32, list: UnsafeMutablePointer<Int32>, previous: Int) -> Int {
+        precondition(ld >= ids.columns * dim, "embedding backward: gradient stride")
+        return ck_embedding_backward_rows(gradient, dim, ids.base, ids.rows, ids.columns, dy, ld,
+                                          stamps, stamp, list, previous)
+    }
+
+    /// The index of the first of `count` values (`stride` apart) that is not an integer in
+    /// `0..<limit`, or `nil`.
+    static func firstInvalidID(_ x: UnsafePointer<Float>, count: Int, stride: Int, limit: Int) -> Int? {
+        let i = ck_first_invalid_id(x, count, stride, limit)
+        return i < count ? i : nil
     }
 
     /// `out = a ⊙ b`.

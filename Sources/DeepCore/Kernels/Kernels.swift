@@ -64,6 +64,23 @@ enum Kernels {
         ck_bias_act_forward(y.base, x.base, bias, y.rows, y.columns, act.raw)
     }
 
+    /// `y = act(x·w + bias)` for a dense layer (`ck_linear_forward`: GEMM and bias +
+    /// activation, fused on small products).
+    static func linearForward(_ x: MatrixView, weights w: MatrixView, bias: UnsafePointer<Float>?,
+                              _ act: Activation, into y: MatrixView) {
+        precondition(w.rows == x.columns && y.rows == x.rows && y.columns == w.columns,
+                     "linear: \(x.rows)×\(x.columns) · \(w.rows)×\(w.columns) → \(y.rows)×\(y.columns)")
+        guard y.rows > 0 else { return }
+        ck_linear_forward(y.base, x.base, w.base, bias, x.rows, x.columns, w.columns, act.raw)
+    }
+
+    /// `dz = dy ⊙ act′` (from the output `y`) and, with `dbias`, the bias gradient Σ_rows dz.
+    static func activationBiasBackward(_ dz: MatrixView, _ dy: MatrixView, output y: MatrixView,
+                                       dbias: UnsafeMutablePointer<Float>?, _ act: Activation) {
+        precondition(dz.count == dy.count && dy.count == y.count)
+        ck_act_bias_backward(dz.base, dy.base, y.base, dbias, y.rows, y.columns, act.raw)
+    }
+
     static func activationBackward(_ dx: MatrixView, _ dy: MatrixView, output y: MatrixView,
                                    _ act: Activation) {
         precondition(dx.count == dy.count && dy.count == y.count)
@@ -102,6 +119,23 @@ enum Kernels {
     /// Returns once `counter` ≥ `target` (spins briefly, then yields the core).
     static func counterWait(_ counter: UnsafePointer<Int64>, atLeast target: Int64) {
         ck_counter_wait(counter, target)
+    }
+
+    /// Huge pages: 2 MiB. Blocks at least `hugePageThreshold` bytes are placed on them.
+    static let hugePage = 2 << 20
+    static let hugePageThreshold = 1 << 20
+
+    /// `bytes` (rounded up to whole huge pages when at least `hugePageThreshold`) of raw
+    /// memory, huge-page aligned and advised as such when that large, else 64-byte aligned.
+    /// Returns the pointer and the usable size.
+    static func allocateLarge(_ bytes: Int) -> (UnsafeMutableRawPointer, Int) {
+        guard bytes >= hugePageThreshold else {
+            return (UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64), max(bytes, 1))
+        }
+        let size = (bytes + hugePage - 1) / hugePage * hugePage
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: hugePage)
+        ck_advise_huge_pages(raw, size)
+        return (raw, size)
     }
 
     static func gatherRows(_ dst: MatrixView, from src: UnsafePointer<Float>,

@@ -68,10 +68,11 @@ final class Workspace {
         MatrixView(base: floats(max(rows * columns, 1)), rows: rows, columns: columns)
     }
 
-    /// `count` zero-filled floats, 64-byte aligned.
+    /// `count` zero-filled floats, 64-byte aligned (on huge pages from 1 MiB: parameter
+    /// arenas and optimizer state, whose embedding rows are read at random).
     func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(count, 1) * 4)
+        let (raw, size) = Kernels.allocateLarge(max(count, 1) * 4)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: size)
         blocks.append(raw)
         return raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }

@@ -63,14 +63,15 @@ public final class Dense: Layer, ActivationFusing {
 
     public func forward(_ input: MatrixView, into output: MatrixView, context: LayerContext) {
         let w = MatrixView(base: kernel!.value!, rows: input.columns, columns: units)
-        Kernels.gemm(input, w, into: output)
-        Kernels.biasActivationForward(output, output, bias: bias?.value, appliedActivation)
+        Kernels.linearForward(input, weights: w, bias: bias?.value, appliedActivation, into: output)
     }
 
     public func backward(input: MatrixView, output: MatrixView, outputGradient dy: MatrixView,
                          inputGradient dx: MatrixView?, context: LayerContext) {
-        // Fold the activation's derivative into the incoming gradient: dZ = dY ⊙ act'(Y).
-        Kernels.activationBackward(dy, dy, output: output, appliedActivation)
+        // Fold the activation's derivative into the incoming gradient, dZ = dY ⊙ act'(Y),
+        // and sum the bias gradient db = Σ dZ in the same sweep.
+        Kernels.activationBiasBackward(dy, dy, output: output, dbias: bias.map { context.gradient(of: $0) },
+                                       appliedActivation)
         let w = MatrixView(base: kernel!.value!, rows: input.columns, columns: units)
         let dw = MatrixView(base: context.gradient(of: kernel!), rows: input.columns, columns: units)
         Kernels.gemm(input, dy, into: dw, transposeA: true)          // dW = Xᵀ·dZ
@@ -79,7 +80,6 @@ public final class Dense: Layer, ActivationFusing {
         if let kernelRegularizer, context.gradientShift == 0 {
             kernelRegularizer.addGradient(values: w.base, gradient: dw.base, count: w.count)
         }
-        if let b = bias { Kernels.biasBackward(context.gradient(of: b), dy) }    // db = Σ dZ
         if let dx { Kernels.gemm(dy, w, into: dx, transposeB: true) } // dX = dZ·Wᵀ
     }
 }

@@ -74,30 +74,50 @@ public final class Embedding: Layer, InputValidating {
 
     /// Throws unless every value of the `rows × columns` ids is an integer in `0..<inputDim`.
     func validateInput(_ ids: UnsafeBufferPointer<Float>, columns: Int, role: String) throws {
-        for (i, v) in ids.enumerated() where !(v >= 0 && v < Float(inputDim) && v == v.rounded(.towardZero)) {
-            throw DeepCoreError.invalidInput(
-                "\(role): row \(i / max(columns, 1)), column \(i % max(columns, 1)) holds \(v), not an id in 0..<\(inputDim) for embedding '\(name)'")
-        }
+        try validateInput(ids.baseAddress, count: ids.count, stride: 1, columns: columns, role: role)
+    }
+
+    /// The same for `count` ids `stride` floats apart (one column of a packed matrix:
+    /// `columns` is then 1 and the reported row is the id's index).
+    func validateInput(_ ids: UnsafePointer<Float>?, count: Int, stride: Int, columns: Int, role: String) throws {
+        guard let ids, count > 0,
+              let i = Kernels.firstInvalidID(ids, count: count, stride: stride, limit: inputDim) else { return }
+        let v = ids[i * stride]
+        throw DeepCoreError.invalidInput(
+            "\(role): row \(i / max(columns, 1)), column \(i % max(columns, 1)) holds \(v), not an id in 0..<\(inputDim) for embedding '\(name)'")
     }
 
     public func forward(_ input: MatrixView, into output: MatrixView, context: LayerContext) {
-        Kernels.embeddingForward(table: embeddings!.value!, dim: outputDim, ids: input, into: output)
+        forward(input, into: output.base, ld: output.columns, context: context)
     }
 
     public func backward(input: MatrixView, output: MatrixView, outputGradient: MatrixView,
                          inputGradient: MatrixView?, context: LayerContext) {
+        backward(input: input, outputGradient: outputGradient.base, ld: outputGradient.columns,
+                 inputGradient: inputGradient, context: context)
+    }
+}
+
+extension Embedding: StridedOutputLayer {
+    /// Writes the looked-up vectors of row r at `output + r·ld` (a slice of a wider matrix).
+    func forward(_ input: MatrixView, into output: UnsafeMutablePointer<Float>, ld: Int, context: LayerContext) {
+        Kernels.embeddingForward(table: embeddings!.value!, dim: outputDim, ids: input, into: output, ld: ld)
+    }
+
+    /// Backward with the output gradient of row r at `outputGradient + r·ld`.
+    func backward(input: MatrixView, outputGradient: UnsafePointer<Float>, ld: Int,
+                  inputGradient: MatrixView?, context: LayerContext) {
         if let inputGradient { inputGradient.base.update(repeating: 0, count: inputGradient.count) }
         guard trainable else { return }    // no rows touched: the lazy step leaves it alone
         let gradient = context.gradient(of: embeddings!)
         let rows = touched!
-        // Keep the invariant "the gradient slice is zero outside the touched rows": clear the
-        // previous step's rows, then record and accumulate this step's.
-        rows.withTouched { list, n in
-            for r in 0..<n { (gradient + Int(list[r]) * outputDim).update(repeating: 0, count: outputDim) }
+        // Keep the invariant "the gradient slice is zero outside the touched rows": one
+        // kernel clears the previous step's rows, then records and accumulates this step's.
+        let dim = outputDim
+        rows.recordStep { list, previous, stamps, stamp in
+            Kernels.embeddingBackwardRows(gradient: gradient, dim: dim, ids: input, dy: outputGradient, ld: ld,
+                                          stamps: stamps, stamp: stamp, list: list, previous: previous)
         }
-        rows.reset()
-        for i in 0..<input.count { _ = rows.touch(Int(input.base[i])) }
-        Kernels.embeddingBackward(gradient: gradient, dim: outputDim, ids: input, dy: outputGradient)
         if let regularizer, context.gradientShift == 0 {
             let values = embeddings!.value!
             rows.withTouched { list, n in
@@ -108,6 +128,15 @@ public final class Embedding: Layer, InputValidating {
             }
         }
     }
+}
+
+/// A layer that can write its output into columns of a wider matrix (row stride `ld`)
+/// and read its output gradient from there: a ``GraphLayer`` lets such a node write
+/// straight into the ``Concatenate`` that is its only reader (no copy either way).
+protocol StridedOutputLayer: Layer {
+    func forward(_ input: MatrixView, into output: UnsafeMutablePointer<Float>, ld: Int, context: LayerContext)
+    func backward(input: MatrixView, outputGradient: UnsafePointer<Float>, ld: Int,
+                  inputGradient: MatrixView?, context: LayerContext)
 }
 
 /// A layer that checks the raw values of its input before training or inference (an

@@ -53,21 +53,35 @@ public final class Concatenate: MergeLayer {
     }
 
     public func forward(_ inputs: [MatrixView], into output: MatrixView, context: LayerContext) {
+        forward(inputs, into: output, skipping: nil)
+    }
+
+    /// The forward pass without copying the inputs flagged in `skipping`: a model's graph
+    /// has written those straight into their columns of `output`.
+    func forward(_ inputs: [MatrixView], into output: MatrixView, skipping: [Bool]?) {
         var offset = 0
         for k in 0..<inputs.count {
             let w = widths[k]
-            Kernels.copyBlock(output.base + offset, ldd: output.columns, from: inputs[k].base, lds: w,
-                              rows: output.rows, cols: w)
+            if skipping?[k] != true {
+                Kernels.copyBlock(output.base + offset, ldd: output.columns, from: inputs[k].base, lds: w,
+                                  rows: output.rows, cols: w)
+            }
             offset += w
         }
     }
 
     public func backward(inputs: [MatrixView], output: MatrixView, outputGradient: MatrixView,
                          inputGradients: [MatrixView?], context: LayerContext) {
+        backward(outputGradient: outputGradient, inputGradients: inputGradients, skipping: nil)
+    }
+
+    /// The backward pass without the inputs flagged in `skipping` (their layers read their
+    /// gradient from `outputGradient`'s columns themselves).
+    func backward(outputGradient: MatrixView, inputGradients: [MatrixView?], skipping: [Bool]?) {
         var offset = 0
         for k in 0..<inputGradients.count {
             let w = widths[k]
-            if let g = inputGradients[k] {
+            if skipping?[k] != true, let g = inputGradients[k] {
                 Kernels.copyBlock(g.base, ldd: w, from: outputGradient.base + offset, lds: outputGradient.columns,
                                   rows: outputGradient.rows, cols: w)
             }

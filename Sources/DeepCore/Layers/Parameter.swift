@@ -141,4 +141,14 @@ final class TouchedRows {
 
     /// Calls `body` with the touched rows and their number.
     func withTouched(_ body: (UnsafePointer<Int32>, Int) -> Void) { body(list, count) }
+
+    /// Starts a new step whose rows `record` finds in one pass: `record` gets the row
+    /// list (still holding the previous step's `previous` rows), the stamps and this
+    /// step's stamp, and returns how many rows it recorded (first-touch order).
+    func recordStep(_ record: (_ list: UnsafeMutablePointer<Int32>, _ previous: Int,
+                               _ stamps: UnsafeMutablePointer<UInt32>, _ stamp: UInt32) -> Int) {
+        let previous = count
+        reset()
+        count = record(list, previous, stamps, stamp)
+    }
 }

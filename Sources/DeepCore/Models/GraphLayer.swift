@@ -20,6 +20,17 @@ final class GraphLayer: Layer, ActivationFusing, InputValidating {
     private let sourceSlots: [[Int]]
     /// How many layers read each slot.
     private let fanout: [Int]
+    /// Per computing node, its layer as a merge layer (or `nil`), cast once here rather
+    /// than per batch.
+    private let mergeLayers: [(any MergeLayer)?]
+    /// Per computing node whose output is written straight into the columns of the
+    /// `Concatenate` that is its only reader: the layer, the concatenation's slot and the
+    /// first column (`nil` otherwise). The concatenation then neither copies that input
+    /// forward nor its gradient backward; the node reads its gradient from there.
+    private let aliases: [(layer: any StridedOutputLayer, target: Int, column: Int)?]
+    /// Per computing node that is such a `Concatenate`: which of its inputs are written in
+    /// place (kept here, not on the layer: a node may be shared by several models).
+    private let aliasedInputs: [(concat: Concatenate, skip: [Bool])?]
 
     private var capacity = 0
     private var workspace = Workspace()
@@ -70,6 +81,27 @@ final class GraphLayer: Layer, ActivationFusing, InputValidating {
         var fan = Array(repeating: 0, count: inputNodes.count + order.count)
         for list in sources { for s in list { fan[s] += 1 } }
         fanout = fan
+        mergeLayers = order.map { $0.layer as? any MergeLayer }
+        var alias: [(layer: any StridedOutputLayer, target: Int, column: Int)?] = order.map { _ in nil }
+        var aliasedInputs: [(concat: Concatenate, skip: [Bool])?] = order.map { _ in nil }
+        for (j, n) in order.enumerated() where j < order.count - 1 {   // not into the model's output
+            guard let concat = n.layer as? Concatenate else { continue }
+            var column = 0
+            var aliased: [Bool] = []
+            for (k, s) in sources[j].enumerated() {
+                let source = s - inputNodes.count
+                if source >= 0, fan[s] == 1, let strided = order[source].layer as? any StridedOutputLayer {
+                    alias[source] = (strided, inputNodes.count + j, column)
+                    aliased.append(true)
+                } else {
+                    aliased.append(false)
+                }
+                column += n.sources[k].width
+            }
+            if aliased.contains(true) { aliasedInputs[j] = (concat, aliased) }
+        }
+        aliases = alias
+        self.aliasedInputs = aliasedInputs
         for (i, n) in inputNodes.enumerated() where fan[i] == 0 {
             throw DeepCoreError.invalidArgument("Model: input '\(inputs[i].name)' (shape \(n.shape!)) is not used by the output")
         }
@@ -120,6 +152,11 @@ final class GraphLayer: Layer, ActivationFusing, InputValidating {
             var column: [Float] = []
             for (n, slotSources) in zip(nodes, sourceSlots.dropFirst(inputNodes.count)) where slotSources.contains(i) {
                 guard let validating = n.layer as? any InputValidating else { continue }
+                if width == 1, let embedding = validating as? Embedding {   // read the column in place
+                    try embedding.validateInput(packed.baseAddress.map { $0 + offset }, count: rows, stride: columns,
+                                                columns: 1, role: "\(role) input '\(inputs[i].name)'")
+                    continue
+                }
                 if column.isEmpty {
                     column.reserveCapacity(rows * width)
                     for r in 0..<rows { column.append(contentsOf: packed[(r * columns + offset)..<(r * columns + offset + width)]) }
@@ -162,11 +199,16 @@ final class GraphLayer: Layer, ActivationFusing, InputValidating {
             let sources = sourceSlots[first + j]
             for k in 0..<sources.count { sourceViews[j][k] = values[sources[k]].prefix(rows: rows) }
             let out = j == nodes.count - 1 ? output : values[first + j].prefix(rows: rows)
-            let layer = nodes[j].layer!
-            if let merge = layer as? any MergeLayer {
+            if let aliased = aliasedInputs[j] {
+                aliased.concat.forward(sourceViews[j], into: out, skipping: aliased.skip)
+            } else if let merge = mergeLayers[j] {
                 merge.forward(sourceViews[j], into: out, context: context)
+            } else if let alias = aliases[j] {
+                let target = values[alias.target]
+                alias.layer.forward(sourceViews[j][0], into: target.base + alias.column, ld: target.columns,
+                                    context: context)
             } else {
-                layer.forward(sourceViews[j][0], into: out, context: context)
+                nodes[j].layer!.forward(sourceViews[j][0], into: out, context: context)
             }
         }
     }
@@ -190,13 +232,18 @@ final class GraphLayer: Layer, ActivationFusing, InputValidating {
                 else if let edge = edgeGradients[j][k] { sourceGradients[j][k] = edge.prefix(rows: rows) }
                 else { sourceGradients[j][k] = gradients[s].prefix(rows: rows) }
             }
-            let layer = nodes[j].layer!
-            if let merge = layer as? any MergeLayer {
+            if let aliased = aliasedInputs[j] {
+                aliased.concat.backward(outputGradient: dy, inputGradients: sourceGradients[j], skipping: aliased.skip)
+            } else if let merge = mergeLayers[j] {
                 merge.backward(inputs: sourceViews[j], output: y, outputGradient: dy,
                                inputGradients: sourceGradients[j], context: context)
+            } else if let alias = aliases[j] {
+                let g = gradients[alias.target]
+                alias.layer.backward(input: sourceViews[j][0], outputGradient: g.base + alias.column, ld: g.columns,
+                                     inputGradient: sourceGradients[j][0], context: context)
             } else {
-                layer.backward(input: sourceViews[j][0], output: y, outputGradient: dy,
-                               inputGradient: sourceGradients[j][0], context: context)
+                nodes[j].layer!.backward(input: sourceViews[j][0], output: y, outputGradient: dy,
+                                         inputGradient: sourceGradients[j][0], context: context)
             }
             for k in 0..<sources.count {
                 guard let edge = edgeGradients[j][k] else { continue }

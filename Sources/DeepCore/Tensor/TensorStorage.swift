@@ -6,7 +6,8 @@ final class TensorStorage: @unchecked Sendable {
 
     init(count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        // From 1 MiB on huge pages (training data is gathered at shuffled rows).
+        let (raw, _) = Kernels.allocateLarge(max(count, 1) * 4)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 

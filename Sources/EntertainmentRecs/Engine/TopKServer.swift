@@ -50,9 +50,9 @@ struct TopKServer: Sendable {
                     for (r, u) in users[range].enumerated() { dot.userVector(u, into: vectors + r * w) }
                     let (offsets, excluded) = Self.exclusions(users[range], training: training, seen: excludingSeen)
                     offsets.withUnsafeBufferPointer { op in excluded.withUnsafeBufferPointer { ep in
-                        RecKernels.topKDot(ids: idsP.base + range.lowerBound * k, scores: bestP.base + range.lowerBound * k,
-                                           users: vectors, rows: range.count, index: index, pruning: prune, k: k,
-                                           excludeOffsets: op.baseAddress!, excludeItems: ep.baseAddress ?? UnsafePointer(bitPattern: 8)!)
+                        _ = RecKernels.topKDot(ids: idsP.base + range.lowerBound * k, scores: bestP.base + range.lowerBound * k,
+                                               users: vectors, rows: range.count, index: index, pruning: prune, k: k,
+                                               excludeOffsets: op.baseAddress!, excludeItems: ep.baseAddress ?? UnsafePointer(bitPattern: 8)!)
                     } }
                 }
             }

@@ -67,18 +67,22 @@ enum RecKernels {
     /// fused into the scoring (`ck_topk_dot`): ids and scores best first, `excludeOffsets`
     /// / `excludeItems` the users' excluded item ids (CSR). With `pruning`, scoring stops
     /// where the items' norm bound cannot reach the users' k-th best (same result).
+    /// Returns the number of 6 × 16 score tiles computed.
+    @discardableResult
     static func topKDot(ids: UnsafeMutablePointer<Int32>, scores: UnsafeMutablePointer<Float>,
                         users: UnsafePointer<Float>, rows: Int, index: NormOrderedItems, pruning: Bool, k: Int,
                         excludeOffsets: UnsafePointer<Int64>, excludeItems: UnsafePointer<Int32>,
-                        isa: KernelISA = .automatic) {
+                        isa: KernelISA = .automatic) -> Int {
         let n = index.order.count
+        var tiles = 0
         let ok = index.panels.withUnsafeBufferPointer { p in index.norms.withUnsafeBufferPointer { norms in
             index.order.withUnsafeBufferPointer { order in
                 ck_topk_dot(Self.ck(isa), ids, scores, users, rows, index.width, p.baseAddress!, n, pruning ? norms.baseAddress : nil,
-                            order.baseAddress!, n, k, excludeOffsets, excludeItems)
+                            order.baseAddress!, n, k, excludeOffsets, excludeItems, &tiles)
             }
         } }
         precondition(ok != 0, "top-K with \(isa) for \(rows) users × k \(k): kernel not available here or out of memory")
+        return tiles
     }
 
     static func ialsCG(x: UnsafeMutablePointer<Float>, y: UnsafePointer<Float>, ytyReg: UnsafePointer<Float>,
