@@ -72,20 +72,7 @@ struct ConcatenatedEmbeddingFixture {
         #expect(params.map(\.shape) == [[5, 3], [6, 3], [5, 4], [6, 2], [10, 5], [5], [5, 3], [3], [6, 1], [1]])
         let theta = params.map { $0.tensor.scalars.map(Double.init) }
         #expect(abs(ConcatenatedEmbeddingFixture.loss(theta) - loss) < 1e-5, "forward differs from the mirror")
-        var worst = 0.0, norm = 0.0
-        for (k, p) in params.enumerated() {
-            let analytic = UnsafeBufferPointer(start: p.gradient!, count: p.count).map(Double.init)
-            for e in 0..<p.count {
-                var plus = theta, minus = theta
-                plus[k][e] += 1e-6
-                minus[k][e] -= 1e-6
-                let numeric = (ConcatenatedEmbeddingFixture.loss(plus) - ConcatenatedEmbeddingFixture.loss(minus)) / 2e-6
-                worst = max(worst, abs(numeric - analytic[e]))
-                norm = max(norm, abs(numeric))
-            }
-        }
-        #expect(norm > 1e-3, "gradients are trivially zero")
-        #expect(worst / norm < 1e-4, "worst gradient error \(worst) against scale \(norm)")
+        expectGradientsMatchCentralDifferences(params, theta: theta, loss: ConcatenatedEmbeddingFixture.loss)
     }
 
     @Test func gradientRowsOfALaterBatchReplaceTheEarlierOnes() throws {

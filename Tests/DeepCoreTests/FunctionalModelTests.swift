@@ -60,6 +60,27 @@ struct GraphFixture {
     }
 }
 
+/// Each parameter's analytic gradient against central differences (step 1e-6) of a Double
+/// mirror `loss` of the model at `theta` (the parameters' values): the worst absolute error
+/// under 1e-4 of the largest numeric gradient, which must not be trivially zero.
+func expectGradientsMatchCentralDifferences(_ params: [Parameter], theta: [[Double]], loss: ([[Double]]) -> Double,
+                                            sourceLocation: SourceLocation = #_sourceLocation) {
+    var worst = 0.0, norm = 0.0
+    for (k, p) in params.enumerated() {
+        let analytic = UnsafeBufferPointer(start: p.gradient!, count: p.count).map(Double.init)
+        for e in 0..<p.count {
+            var plus = theta, minus = theta
+            plus[k][e] += 1e-6
+            minus[k][e] -= 1e-6
+            let numeric = (loss(plus) - loss(minus)) / 2e-6
+            worst = max(worst, abs(numeric - analytic[e]))
+            norm = max(norm, abs(numeric))
+        }
+    }
+    #expect(norm > 1e-3, "gradients are trivially zero", sourceLocation: sourceLocation)
+    #expect(worst / norm < 1e-4, "worst gradient error \(worst) against scale \(norm)", sourceLocation: sourceLocation)
+}
+
 @Suite("Functional Model") struct FunctionalModelTests {
     @Test func backwardMatchesFiniteDifferencesThroughEveryJoin() throws {
         let f = try GraphFixture()
@@ -68,20 +89,7 @@ struct GraphFixture {
         #expect(params.map(\.shape) == [[5, 4], [6, 4], [11, 4], [4], [9, 1], [1]])
         let theta = params.map { $0.tensor.scalars.map(Double.init) }
         #expect(abs(GraphFixture.loss(theta) - loss) < 1e-5, "forward differs from the mirror")
-        var worst = 0.0, norm = 0.0
-        for (k, p) in params.enumerated() {
-            let analytic = UnsafeBufferPointer(start: p.gradient!, count: p.count).map(Double.init)
-            for e in 0..<p.count {
-                var plus = theta, minus = theta
-                plus[k][e] += 1e-6
-                minus[k][e] -= 1e-6
-                let numeric = (GraphFixture.loss(plus) - GraphFixture.loss(minus)) / 2e-6
-                worst = max(worst, abs(numeric - analytic[e]))
-                norm = max(norm, abs(numeric))
-            }
-        }
-        #expect(norm > 1e-3, "gradients are trivially zero")
-        #expect(worst / norm < 1e-4, "worst gradient error \(worst) against scale \(norm)")
+        expectGradientsMatchCentralDifferences(params, theta: theta, loss: GraphFixture.loss)
     }
 
     @Test func embeddingGradientIsZeroOutsideTheBatchRows() throws {

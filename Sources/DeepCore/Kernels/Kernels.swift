@@ -20,6 +20,9 @@ public enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// The C enum's value, for the other targets of this package that call CKernels.
+    package var kernelCode: UInt32 { raw.rawValue }
+
     init(raw: ck_isa) {
         self = KernelISA.allCases.first { $0.raw == raw } ?? .scalar
     }

@@ -42,18 +42,6 @@ enum RecKernels {
         ck_topk_mapped(ids, outScores, scores, rows, columns, stride, k, excludeOffsets, excludeItems, columnIDs, idCount)
     }
 
-    /// The C variant for `isa` (the fused top-K kernel has scalar and AVX2 variants).
-    static func ck(_ isa: KernelISA) -> ck_isa {
-        switch isa {
-        case .scalar: CK_ISA_SCALAR
-        case .avx2: CK_ISA_AVX2
-        case .avx512: CK_ISA_AVX512
-        case .neon: CK_ISA_NEON
-        case .openBLAS: CK_ISA_BLAS
-        case .automatic: CK_ISA_AUTO
-        }
-    }
-
     /// `vectors` (`count` rows of `width` floats) packed as `topKDot` reads them.
     static func itemPanels(_ vectors: [Float], count: Int, width: Int) -> [Float] {
         var panels = [Float](repeating: 0, count: ck_item_panels_count(count, width))
@@ -77,7 +65,7 @@ enum RecKernels {
         var tiles = 0
         let ok = index.panels.withUnsafeBufferPointer { p in index.norms.withUnsafeBufferPointer { norms in
             index.order.withUnsafeBufferPointer { order in
-                ck_topk_dot(Self.ck(isa), ids, scores, users, rows, index.width, p.baseAddress!, n, pruning ? norms.baseAddress : nil,
+                ck_topk_dot(ck_isa(rawValue: isa.kernelCode), ids, scores, users, rows, index.width, p.baseAddress!, n, pruning ? norms.baseAddress : nil,
                             order.baseAddress!, n, k, excludeOffsets, excludeItems, &tiles)
             }
         } }
