@@ -3,6 +3,7 @@
  * pairs per row, where "better" is a higher score, or an equal score at a lower index.
  * Excluded columns (a list per row) go into a bitmap for the row and are checked only for
  * scores that would enter the heap. NaN scores count as −∞. Output is sorted best first.
+ * ck_topk_dot (below) fuses dot-product scoring with the same selection.
  */
 #include "ckernels.h"
 #include "ck_internal.h"
@@ -68,7 +69,7 @@ static inline int excluded(const uint64_t *bits, int32_t j) {
    the first column not scanned. */
 __attribute__((target("avx2")))
 static size_t scan_avx2(const float *s, size_t j, size_t cols, float *hs, int32_t *ids, size_t *n,
-                        size_t k, const uint64_t *bits, const int32_t *map) {
+                        size_t k, const uint64_t *bits) {
     while (j + 8 <= cols) {
         unsigned mask = (unsigned)_mm256_movemask_ps(
             _mm256_cmp_ps(_mm256_loadu_ps(s + j), _mm256_set1_ps(hs[0]), _CMP_GE_OQ));
@@ -76,7 +77,7 @@ static size_t scan_avx2(const float *s, size_t j, size_t cols, float *hs, int32_
             unsigned lane = (unsigned)__builtin_ctz(mask);
             mask &= mask - 1;
             float v = s[j + lane];
-            int32_t col = map ? map[j + lane] : (int32_t)(j + lane);
+            int32_t col = (int32_t)(j + lane);
             if (v >= hs[0] && !excluded(bits, col)) offer(hs, ids, n, k, v, col);
         }
         j += 8;
@@ -100,52 +101,41 @@ static void heap_finish(float *hs, int32_t *ids, size_t n, size_t k, float *out)
     if (out) for (size_t i = 0; i < k; i++) out[i] = hs[i];
 }
 
-/* One row. Column j stands for id map[j] (j itself when map is NULL): ids are what the
-   heap orders ties by, what the exclusions name and what the output holds; they lie in
-   [0, id_count), the bitmap's range. */
+/* One row of `cols` scores; column indices are what the heap orders ties by, what the
+   exclusions name (those outside [0, cols) are ignored) and what the output holds. */
 static void topk_row(int32_t *ids, float *out, const float *s, size_t cols, size_t k,
-                     const int32_t *ex, size_t nex, float *hs, int simd, uint64_t *bits,
-                     const int32_t *map, size_t id_count) {
+                     const int32_t *ex, size_t nex, float *hs, int simd, uint64_t *bits) {
     size_t n = 0, j = 0;
     for (size_t q = 0; q < nex; q++)
-        if (ex[q] >= 0 && (size_t)ex[q] < id_count) bits[(uint32_t)ex[q] >> 6] |= 1ull << ((uint32_t)ex[q] & 63);
+        if (ex[q] >= 0 && (size_t)ex[q] < cols) bits[(uint32_t)ex[q] >> 6] |= 1ull << ((uint32_t)ex[q] & 63);
     /* Fill the heap with the first k columns not excluded. */
     for (; j < cols && n < k; j++) {
-        int32_t id = map ? map[j] : (int32_t)j;
-        if (excluded(bits, id)) continue;
-        offer(hs, ids, &n, k, s[j], id);
+        if (excluded(bits, (int32_t)j)) continue;
+        offer(hs, ids, &n, k, s[j], (int32_t)j);
     }
     /* Then one pass over the rest: a score below the current k-th best (the heap root) is
        rejected with one comparison (8 at a time with AVX2); only scores that would enter
        the heap are checked against the exclusions. A row with many seen items is thus one
        straight scan, not a walk through the gaps between them. */
 #if defined(__x86_64__)
-    if (simd && n == k) j = scan_avx2(s, j, cols, hs, ids, &n, k, bits, map);
+    if (simd && n == k) j = scan_avx2(s, j, cols, hs, ids, &n, k, bits);
 #else
     (void)simd;
 #endif
     for (; j < cols; j++) {
         float v = s[j];
         if (n == k && v < hs[0]) continue;
-        int32_t id = map ? map[j] : (int32_t)j;
-        if (excluded(bits, id)) continue;
-        offer(hs, ids, &n, k, v, id);
+        if (excluded(bits, (int32_t)j)) continue;
+        offer(hs, ids, &n, k, v, (int32_t)j);
     }
     for (size_t q = 0; q < nex; q++)
-        if (ex[q] >= 0 && (size_t)ex[q] < id_count) bits[(uint32_t)ex[q] >> 6] = 0;
+        if (ex[q] >= 0 && (size_t)ex[q] < cols) bits[(uint32_t)ex[q] >> 6] = 0;
     heap_finish(hs, ids, n, k, out);
 }
 
 void ck_topk(int32_t *out_ids, float *out_scores, const float *scores, size_t rows,
              size_t cols, size_t ld, size_t k, const int64_t *exclude_offsets,
              const int32_t *exclude_items) {
-    ck_topk_mapped(out_ids, out_scores, scores, rows, cols, ld, k, exclude_offsets, exclude_items,
-                   NULL, cols);
-}
-
-void ck_topk_mapped(int32_t *out_ids, float *out_scores, const float *scores, size_t rows,
-                    size_t cols, size_t ld, size_t k, const int64_t *exclude_offsets,
-                    const int32_t *exclude_items, const int32_t *col_ids, size_t id_count) {
     if (k == 0) return;
     float stack_heap[256];
     float *hs = stack_heap;
@@ -156,11 +146,11 @@ void ck_topk_mapped(int32_t *out_ids, float *out_scores, const float *scores, si
         if (!heap_alloc) return;
         hs = heap_alloc;
     }
-    /* The exclusion bitmap: one bit per id, zero between rows; on the stack up to 64k ids
-       (8 KiB), else allocated once per call. */
+    /* The exclusion bitmap: one bit per column, zero between rows; on the stack up to 64k
+       columns (8 KiB), else allocated once per call. */
     uint64_t stack_bits[1024];
     uint64_t *bits = stack_bits, *bits_alloc = NULL;
-    size_t words = (id_count + 63) / 64;
+    size_t words = (cols + 63) / 64;
     if (words > 1024) {
         bits_alloc = calloc(words, sizeof(uint64_t));
         if (!bits_alloc) { free(heap_alloc); return; }
@@ -177,7 +167,7 @@ void ck_topk_mapped(int32_t *out_ids, float *out_scores, const float *scores, si
             nex = (size_t)(exclude_offsets[r + 1] - exclude_offsets[r]);
         }
         topk_row(out_ids + r * k, out_scores ? out_scores + r * k : NULL, scores + r * ld,
-                 cols, k, ex, nex, hs, simd, bits, col_ids, id_count);
+                 cols, k, ex, nex, hs, simd, bits);
     }
     free(bits_alloc);
     free(heap_alloc);

@@ -7,38 +7,6 @@ import Testing
 /// their norm bound (``NormOrderedItems``, `ck_topk_dot`); it must return exactly what
 /// scoring every item returns.
 @Suite("Pruned top-K") struct PrunedTopKTests {
-    /// The mapped selection kernel on a permuted subset of columns: ties by id, exclusions
-    /// and output in ids, against the sorted reference over the ids present.
-    @Test(arguments: [(40, 5), (500, 10), (3000, 64)])
-    func mappedSelectionOrdersTiesAndExclusionsByID(shape: (Int, Int)) {
-        let (idCount, k) = shape
-        var rng = TestRNG(UInt64(idCount + k))
-        // A random subset of ids (about two thirds) in random order; scores from few levels.
-        var present = (0..<Int32(idCount)).filter { _ in rng.next() % 3 != 0 }
-        present.shuffle(using: &rng)
-        let cols = present.count, rows = 3
-        let scores = (0..<(rows * cols)).map { _ in Float(rng.next() % 4) }
-        var offsets: [Int64] = [0], flat: [Int32] = [], excludes: [Set<Int32>] = []
-        for _ in 0..<rows {
-            let ex = (0..<Int32(idCount)).filter { _ in rng.next() % 5 == 0 }
-            excludes.append(Set(ex)); flat += ex; offsets.append(Int64(flat.count))
-        }
-        var ids = [Int32](repeating: 99, count: rows * k), best = [Float](repeating: 99, count: rows * k)
-        scores.withUnsafeBufferPointer { sp in flat.withUnsafeBufferPointer { fp in offsets.withUnsafeBufferPointer { op in
-            RecKernels.topK(ids: &ids, scores: &best, from: sp.baseAddress!, rows: rows, columns: cols, stride: cols, k: k,
-                            excludeOffsets: op.baseAddress, excludeItems: fp.baseAddress!, columnIDs: present, idCount: idCount)
-        } } }
-        for r in 0..<rows {
-            // The reference over the id space: absent ids score −∞ and are excluded.
-            var full = [Float](repeating: -.infinity, count: idCount)
-            for (j, id) in present.enumerated() { full[Int(id)] = scores[r * cols + j] }
-            let absent = Set(0..<Int32(idCount)).subtracting(present)
-            let ref = referenceTopK(full, k: k, exclude: excludes[r].union(absent))
-            #expect(Array(ids[(r * k)..<(r * k + ref.count)]) == ref, "row \(r)")
-            for (q, id) in ref.enumerated() { #expect(best[r * k + q] == full[Int(id)]) }
-        }
-    }
-
     /// The fused kernel (`ck_topk_dot`) against an exact reference: small integer vectors
     /// make every dot product exact in Float, so ties are plentiful and the ids must equal
     /// the sorted reference (score descending, ties to the lower id, exclusions skipped,

@@ -237,15 +237,6 @@ void ck_topk(int32_t *out_ids, float *out_scores, const float *scores, size_t ro
              size_t cols, size_t ld, size_t k, const int64_t *exclude_offsets,
              const int32_t *exclude_items);
 
-/// ck_topk over a subset of the columns in another order: column j of `scores` stands for
-/// id col_ids[j] (distinct ids in [0, id_count)). Ties go to the lower id, exclusion lists
-/// name ids (those outside [0, id_count) are ignored), and out_ids holds ids, so the result
-/// equals ck_topk over the full id-ordered row whenever every id missing from the columns
-/// scores below the k-th best. col_ids NULL is ck_topk (id_count = cols).
-void ck_topk_mapped(int32_t *out_ids, float *out_scores, const float *scores, size_t rows,
-                    size_t cols, size_t ld, size_t k, const int64_t *exclude_offsets,
-                    const int32_t *exclude_items, const int32_t *col_ids, size_t id_count);
-
 /// Floats in the packed panels of n item vectors of `width` floats (ck_pack_item_panels).
 size_t ck_item_panels_count(size_t n, size_t width);
 

@@ -33,15 +33,6 @@ enum RecKernels {
         ck_topk(ids, outScores, scores, rows, columns, columns, k, excludeOffsets, excludeItems)
     }
 
-    /// Top-`k` per row where column j of `scores` (row stride `stride`) stands for item
-    /// `columnIDs[j]` of `0..<idCount`: ties, exclusions and the output are in item ids.
-    static func topK(ids: UnsafeMutablePointer<Int32>, scores outScores: UnsafeMutablePointer<Float>,
-                     from scores: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, k: Int,
-                     excludeOffsets: UnsafePointer<Int64>?, excludeItems: UnsafePointer<Int32>,
-                     columnIDs: UnsafePointer<Int32>, idCount: Int) {
-        ck_topk_mapped(ids, outScores, scores, rows, columns, stride, k, excludeOffsets, excludeItems, columnIDs, idCount)
-    }
-
     /// `vectors` (`count` rows of `width` floats) packed as `topKDot` reads them.
     static func itemPanels(_ vectors: [Float], count: Int, width: Int) -> [Float] {
         var panels = [Float](repeating: 0, count: ck_item_panels_count(count, width))
