@@ -28,6 +28,81 @@ CK_INLINE void merge_tile_row(float *restrict crow, const float *restrict trow, 
     }
 }
 
+/* The 6×16 epilogue of the packed and the direct kernels: C rows := alpha·acc + beta·C,
+   then (direct kernels, beta == 0) + bias and ReLU in registers; partial columns go
+   through a tile on the stack. */
+CK_INLINE CK_TARGET_AVX2 void store_6x16_rows(const __m256 *c0, const __m256 *c1, float alpha,
+                                              float beta, float *restrict c, size_t ldc,
+                                              size_t nr, const float *restrict bias, int relu,
+                                              const int R) {
+    const __m256 va = _mm256_set1_ps(alpha);
+    const __m256 vb = _mm256_set1_ps(beta);
+    const __m256 zero = _mm256_setzero_ps();
+    float tile[6 * 16];
+    float *dst = c;
+    size_t ld = ldc;
+    if (nr < 16) { /* partial columns: compute into the tile, merge below */
+        dst = tile;
+        ld = 16;
+    }
+    for (int r = 0; r < R; ++r) {
+        float *row = dst + (size_t)r * ld;
+        __m256 v0 = _mm256_mul_ps(va, c0[r]);
+        __m256 v1 = _mm256_mul_ps(va, c1[r]);
+        if (beta != 0.0f && nr == 16) {
+            v0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), v0);
+            v1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row + 8), v1);
+        }
+        if (bias) {
+            v0 = _mm256_add_ps(v0, _mm256_loadu_ps(bias));
+            v1 = _mm256_add_ps(v1, _mm256_loadu_ps(bias + 8));
+            if (relu) { /* max(v, +0): +0 for −0 and NaN, as `v > 0 ? v : 0` */
+                v0 = _mm256_max_ps(v0, zero);
+                v1 = _mm256_max_ps(v1, zero);
+            }
+        }
+        _mm256_storeu_ps(row, v0);
+        _mm256_storeu_ps(row + 8, v1);
+    }
+    if (nr < 16) {
+        for (int r = 0; r < R; ++r) merge_tile_row(c + (size_t)r * ldc, tile + r * 16, nr, beta);
+    }
+}
+
+/* The 8×8 epilogue, likewise. */
+CK_INLINE CK_TARGET_AVX2 void store_8x8_rows(const __m256 *acc, float alpha, float beta,
+                                             float *restrict c, size_t ldc, size_t nr,
+                                             const float *restrict bias, int relu, const int R) {
+    const __m256 va = _mm256_set1_ps(alpha);
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 vbias = zero;
+    if (bias) vbias = _mm256_loadu_ps(bias);
+    if (nr == 8) {
+        const __m256 vb = _mm256_set1_ps(beta);
+        for (int r = 0; r < R; ++r) {
+            float *row = c + (size_t)r * ldc;
+            __m256 v = _mm256_mul_ps(va, acc[r]);
+            if (beta != 0.0f) v = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), v);
+            if (bias) {
+                v = _mm256_add_ps(v, vbias);
+                if (relu) v = _mm256_max_ps(v, zero);
+            }
+            _mm256_storeu_ps(row, v);
+        }
+        return;
+    }
+    float tile[8];
+    for (int r = 0; r < R; ++r) {
+        __m256 v = _mm256_mul_ps(va, acc[r]);
+        if (bias) {
+            v = _mm256_add_ps(v, vbias);
+            if (relu) v = _mm256_max_ps(v, zero);
+        }
+        _mm256_storeu_ps(tile, v);
+        merge_tile_row(c + (size_t)r * ldc, tile, nr, beta);
+    }
+}
+
 /* One row count R (compile-time after inlining) of the 6×16 kernel. */
 CK_INLINE CK_TARGET_AVX2 void ukr_6x16_rows(size_t k, float alpha, const float *restrict a,
                                             const float *restrict b, size_t rsb, float beta,
@@ -53,29 +128,7 @@ CK_INLINE CK_TARGET_AVX2 void ukr_6x16_rows(size_t k, float alpha, const float *
         a += 6;
         b += rsb;
     }
-    const __m256 va = _mm256_set1_ps(alpha);
-    const __m256 vb = _mm256_set1_ps(beta);
-    float tile[6 * 16];
-    float *dst = c;
-    size_t ld = ldc;
-    if (nr < 16) { /* partial columns: compute into the tile, merge below */
-        dst = tile;
-        ld = 16;
-    }
-    for (int r = 0; r < R; ++r) {
-        float *row = dst + (size_t)r * ld;
-        __m256 v0 = _mm256_mul_ps(va, c0[r]);
-        __m256 v1 = _mm256_mul_ps(va, c1[r]);
-        if (beta != 0.0f && nr == 16) {
-            v0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), v0);
-            v1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row + 8), v1);
-        }
-        _mm256_storeu_ps(row, v0);
-        _mm256_storeu_ps(row + 8, v1);
-    }
-    if (nr < 16) {
-        for (int r = 0; r < R; ++r) merge_tile_row(c + (size_t)r * ldc, tile + r * 16, nr, beta);
-    }
+    store_6x16_rows(c0, c1, alpha, beta, c, ldc, nr, NULL, 0, R);
 }
 
 CK_TARGET_AVX2 void sgemm_ukr_avx2_6x16(size_t k, float alpha, const float *restrict a,
@@ -111,22 +164,7 @@ CK_INLINE CK_TARGET_AVX2 void ukr_8x8_rows(size_t k, float alpha, const float *r
         a += 8;
         b += rsb;
     }
-    const __m256 va = _mm256_set1_ps(alpha);
-    if (nr == 8) {
-        const __m256 vb = _mm256_set1_ps(beta);
-        for (int r = 0; r < R; ++r) {
-            float *row = c + (size_t)r * ldc;
-            __m256 v = _mm256_mul_ps(va, acc[r]);
-            if (beta != 0.0f) v = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), v);
-            _mm256_storeu_ps(row, v);
-        }
-        return;
-    }
-    float tile[8];
-    for (int r = 0; r < R; ++r) {
-        _mm256_storeu_ps(tile, _mm256_mul_ps(va, acc[r]));
-        merge_tile_row(c + (size_t)r * ldc, tile, nr, beta);
-    }
+    store_8x8_rows(acc, alpha, beta, c, ldc, nr, NULL, 0, R);
 }
 
 CK_TARGET_AVX2 void sgemm_ukr_avx2_8x8(size_t k, float alpha, const float *restrict a,
@@ -192,38 +230,7 @@ CK_INLINE CK_TARGET_AVX2 void direct_6x16_rows(size_t k, float alpha, const floa
             b += rsb;
         }
     }
-    const __m256 va = _mm256_set1_ps(alpha);
-    const __m256 vb = _mm256_set1_ps(beta);
-    const __m256 zero = _mm256_setzero_ps();
-    float tile[6 * 16];
-    float *dst = c;
-    size_t ld = ldc;
-    if (nr < 16) {
-        dst = tile;
-        ld = 16;
-    }
-    for (int r = 0; r < R; ++r) {
-        float *row = dst + (size_t)r * ld;
-        __m256 v0 = _mm256_mul_ps(va, c0[r]);
-        __m256 v1 = _mm256_mul_ps(va, c1[r]);
-        if (beta != 0.0f && nr == 16) {
-            v0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), v0);
-            v1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row + 8), v1);
-        }
-        if (bias) {
-            v0 = _mm256_add_ps(v0, _mm256_loadu_ps(bias));
-            v1 = _mm256_add_ps(v1, _mm256_loadu_ps(bias + 8));
-            if (relu) { /* max(v, +0): +0 for −0 and NaN, as `v > 0 ? v : 0` */
-                v0 = _mm256_max_ps(v0, zero);
-                v1 = _mm256_max_ps(v1, zero);
-            }
-        }
-        _mm256_storeu_ps(row, v0);
-        _mm256_storeu_ps(row + 8, v1);
-    }
-    if (nr < 16) {
-        for (int r = 0; r < R; ++r) merge_tile_row(c + (size_t)r * ldc, tile + r * 16, nr, beta);
-    }
+    store_6x16_rows(c0, c1, alpha, beta, c, ldc, nr, bias, relu, R);
 }
 
 /* The kernel F for the row count mr (≤ MAXR) and the transposition ta, each a
@@ -276,34 +283,7 @@ CK_INLINE CK_TARGET_AVX2 void direct_8x8_rows(size_t k, float alpha, const float
             b += rsb;
         }
     }
-    const __m256 va = _mm256_set1_ps(alpha);
-    const __m256 zero = _mm256_setzero_ps();
-    __m256 vbias = zero;
-    if (bias) vbias = _mm256_loadu_ps(bias);
-    if (nr == 8) {
-        const __m256 vb = _mm256_set1_ps(beta);
-        for (int r = 0; r < R; ++r) {
-            float *row = c + (size_t)r * ldc;
-            __m256 v = _mm256_mul_ps(va, acc[r]);
-            if (beta != 0.0f) v = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), v);
-            if (bias) {
-                v = _mm256_add_ps(v, vbias);
-                if (relu) v = _mm256_max_ps(v, zero);
-            }
-            _mm256_storeu_ps(row, v);
-        }
-        return;
-    }
-    float tile[8];
-    for (int r = 0; r < R; ++r) {
-        __m256 v = _mm256_mul_ps(va, acc[r]);
-        if (bias) {
-            v = _mm256_add_ps(v, vbias);
-            if (relu) v = _mm256_max_ps(v, zero);
-        }
-        _mm256_storeu_ps(tile, v);
-        merge_tile_row(c + (size_t)r * ldc, tile, nr, beta);
-    }
+    store_8x8_rows(acc, alpha, beta, c, ldc, nr, bias, relu, R);
 }
 
 CK_TARGET_AVX2 void sgemm_direct_avx2_8x8(size_t k, float alpha, const float *restrict a,
