@@ -71,12 +71,20 @@ enum RecommenderBench {
         precondition(check[users[0]]?.map(\.item) == single.map(\.item), "batch top-K differs from single-user top-K")
         let everyItem = try engine.recommend(for: users, count: 10, threads: 1, scoreEveryItem: true)
         precondition(users.allSatisfy { check[$0]! == everyItem[$0]! }, "norm-pruned top-K differs from scoring every item")
-        // Norm-bound pruning (the default) beside scoring every item, one and two threads.
+        let flat = try engine.recommendations(for: users, count: 10, threads: 1)
+        precondition(flat.indices.allSatisfy { flat.recommendations(at: $0) == check[flat.users[$0]]! },
+                     "flat batch top-K differs from the dictionary one")
+        // Norm-bound pruning (the default) beside scoring every item, one and two threads,
+        // through the flat batch API; the dictionary API (an array of `Recommendation` per
+        // user) beside it.
         for threads in [1, 2] {
             let full = try measure(repeats: repeats, work: Double(users.count)) {
-                blackHole(try engine.recommend(for: users, count: 10, threads: threads, scoreEveryItem: true))
+                blackHole(try engine.recommendations(for: users, count: 10, threads: threads, scoreEveryItem: true))
             }
             let pruned = try measure(repeats: repeats, work: Double(users.count)) {
+                blackHole(try engine.recommendations(for: users, count: 10, threads: threads))
+            }
+            let dictionary = try measure(repeats: repeats, work: Double(users.count)) {
                 blackHole(try engine.recommend(for: users, count: 10, threads: threads))
             }
             results.append(result("topk-serving", "every item", "6040 users 3706 items f64", "users/s", full, threads: threads))
@@ -84,6 +92,10 @@ enum RecommenderBench {
             row.reference = results.last!.median
             row.against = "every item"
             results.append(row)
+            var dict = result("topk-serving", "pruned, dict", "6040 users 3706 items f64", "users/s", dictionary, threads: threads)
+            dict.reference = row.median
+            dict.against = "pruned"
+            results.append(dict)
         }
         return results
     }

@@ -180,7 +180,8 @@ void ck_topk(int32_t *out_ids, float *out_scores, const float *scores, size_t ro
 #define TD_MR 6
 /* Users scored together against each panel (16 tiles): the panel (16·width floats) is read
    from memory once per group and stays in L1 for the group's tiles. */
-#define TD_GROUP 96
+#define TD_GROUP CK_TOPK_DOT_GROUP
+_Static_assert((TD_GROUP + TD_MR - 1) / TD_MR <= 32, "a group's tiles must fit a 32-bit mask");
 /* Panels between two checks of the norm bound (and repacks of the users still scoring). */
 #define TD_CHUNK 4
 
@@ -200,34 +201,37 @@ void ck_pack_item_panels(float *panels, const float *items, size_t n, size_t wid
 
 /* A tile's scores c[r·16 + l] = Σ_q a[q·6 + r]·panel[q·16 + l] (a: 6 users packed k-step by
    k-step), each one FMA chain from +0 over q in order (so every variant rounds alike), and
-   per row r the lanes whose score is ≥ thr[r] (hits[r], bit l; NaN never hits). */
-typedef void (*td_tile_fn)(float *c, unsigned *hits, const float *a, const float *panel,
-                           size_t width, const float *thr);
-
-static void td_tile_scalar(float *c, unsigned *hits, const float *a, const float *panel,
-                           size_t width, const float *thr) {
-    for (int r = 0; r < TD_MR; r++) {
+   per row r the lanes whose score is ≥ thr[r] (hits[r], bit l; NaN never hits); returns
+   the union of the hits. Only the first `rows` rows are computed (the rest get no hits):
+   a last tile of 1 to 3 users costs half a tile. */
+static unsigned td_tile_scalar(float *c, unsigned *hits, const float *a, const float *panel,
+                               size_t width, const float *thr, size_t rows) {
+    unsigned any = 0;
+    for (size_t r = 0; r < TD_MR; r++) {
         unsigned h = 0;
-        for (int l = 0; l < TD_NR; l++) {
+        for (int l = 0; l < TD_NR && r < rows; l++) {
             float s = 0.0f;
             for (size_t q = 0; q < width; q++) s = fmaf(a[q * TD_MR + r], panel[q * TD_NR + l], s);
             c[r * TD_NR + l] = s;
             if (s >= thr[r]) h |= 1u << l;
         }
         hits[r] = h;
+        any |= h;
     }
+    return any;
 }
 
 #if defined(__x86_64__)
-CK_TARGET_AVX2
-static void td_tile_avx2(float *c, unsigned *hits, const float *a, const float *panel,
-                         size_t width, const float *thr) {
+/* `mr` rows of the tile (a constant where inlined: 6 or 3). */
+CK_TARGET_AVX2 __attribute__((always_inline))
+static inline unsigned td_tile_avx2_rows(float *c, unsigned *hits, const float *a, const float *panel,
+                                         size_t width, const float *thr, const int mr) {
     __m256 c0[TD_MR], c1[TD_MR];
-    for (int r = 0; r < TD_MR; r++) c0[r] = c1[r] = _mm256_setzero_ps();
+    for (int r = 0; r < mr; r++) c0[r] = c1[r] = _mm256_setzero_ps();
 #pragma GCC unroll 4
     for (size_t q = 0; q < width; q++) {
         const __m256 b0 = _mm256_loadu_ps(panel), b1 = _mm256_loadu_ps(panel + 8);
-        for (int r = 0; r < TD_MR; r++) {
+        for (int r = 0; r < mr; r++) {
             const __m256 x = _mm256_broadcast_ss(a + r);
             c0[r] = _mm256_fmadd_ps(x, b0, c0[r]);
             c1[r] = _mm256_fmadd_ps(x, b1, c1[r]);
@@ -235,13 +239,57 @@ static void td_tile_avx2(float *c, unsigned *hits, const float *a, const float *
         a += TD_MR;
         panel += TD_NR;
     }
-    for (int r = 0; r < TD_MR; r++) {
+    unsigned any = 0;
+    for (int r = 0; r < mr; r++) {
         const __m256 t = _mm256_set1_ps(thr[r]);
         _mm256_storeu_ps(c + r * TD_NR, c0[r]);
         _mm256_storeu_ps(c + r * TD_NR + 8, c1[r]);
         hits[r] = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(c0[r], t, _CMP_GE_OQ)) |
                   (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(c1[r], t, _CMP_GE_OQ)) << 8;
+        any |= hits[r];
     }
+    for (int r = mr; r < TD_MR; r++) hits[r] = 0;
+    return any;
+}
+
+#endif
+
+/* One panel against the `slots` packed users of a group (tile t at pack + t·width·6): tile
+   t's scores and hits go to c + t·96 and hits + t·6 as above; returns a mask with bit t set
+   when tile t has a hit. One call per panel, the tiles' loop inlined. */
+typedef unsigned (*td_panel_fn)(float *c, unsigned *hits, const float *pack, const float *panel,
+                                size_t width, const float *thr, size_t slots);
+
+static unsigned td_panel_scalar(float *c, unsigned *hits, const float *pack, const float *panel,
+                                size_t width, const float *thr, size_t slots) {
+    unsigned mask = 0;
+    for (size_t t = 0; t * TD_MR < slots; t++) {
+        const size_t rows = slots - t * TD_MR < TD_MR ? slots - t * TD_MR : TD_MR;
+        if (td_tile_scalar(c + t * TD_MR * TD_NR, hits + t * TD_MR, pack + t * width * TD_MR, panel, width,
+                           thr + t * TD_MR, rows))
+            mask |= 1u << t;
+    }
+    return mask;
+}
+
+#if defined(__x86_64__)
+CK_TARGET_AVX2
+static unsigned td_panel_avx2(float *c, unsigned *hits, const float *pack, const float *panel,
+                              size_t width, const float *thr, size_t slots) {
+    unsigned mask = 0;
+    size_t t = 0;
+    for (; (t + 1) * TD_MR < slots; t++)
+        if (td_tile_avx2_rows(c + t * TD_MR * TD_NR, hits + t * TD_MR, pack + t * width * TD_MR, panel, width,
+                              thr + t * TD_MR, TD_MR))
+            mask |= 1u << t;
+    /* The last tile: 1 to 6 users, half a tile for up to 3. */
+    const size_t rows = slots - t * TD_MR;
+    const unsigned any = rows <= TD_MR / 2
+        ? td_tile_avx2_rows(c + t * TD_MR * TD_NR, hits + t * TD_MR, pack + t * width * TD_MR, panel, width,
+                            thr + t * TD_MR, TD_MR / 2)
+        : td_tile_avx2_rows(c + t * TD_MR * TD_NR, hits + t * TD_MR, pack + t * width * TD_MR, panel, width,
+                            thr + t * TD_MR, TD_MR);
+    return any ? mask | 1u << t : mask;
 }
 #endif
 
@@ -249,18 +297,18 @@ int ck_topk_dot(ck_isa isa, int32_t *out_ids, float *out_scores, const float *us
                 size_t width, const float *panels, size_t n, const float *norms,
                 const int32_t *col_ids, size_t id_count, size_t k,
                 const int64_t *exclude_offsets, const int32_t *exclude_items, size_t *tiles_scored) {
-    td_tile_fn tile = td_tile_scalar;
+    td_panel_fn panel_fn = td_panel_scalar;
     switch (isa) {
     case CK_ISA_SCALAR: break;
     case CK_ISA_AUTO:
 #if defined(__x86_64__)
-        if (ck_isa_available(CK_ISA_AVX2)) tile = td_tile_avx2;
+        if (ck_isa_available(CK_ISA_AVX2)) panel_fn = td_panel_avx2;
 #endif
         break;
 #if defined(__x86_64__)
     case CK_ISA_AVX2:
         if (!ck_isa_available(CK_ISA_AVX2)) return 0;
-        tile = td_tile_avx2;
+        panel_fn = td_panel_avx2;
         break;
 #endif
     default: return 0;
@@ -283,8 +331,8 @@ int ck_topk_dot(ck_isa isa, int32_t *out_ids, float *out_scores, const float *us
     double unorm[TD_GROUP];
     float thr[TD_GROUP];
     int slot_user[TD_GROUP];
-    float c[TD_MR * TD_NR];
-    unsigned hits[TD_MR];
+    float c[TD_GROUP * TD_NR];
+    unsigned hits[TD_GROUP];
     for (size_t g0 = 0; g0 < rows; g0 += TD_GROUP) {
         const size_t gr = rows - g0 < TD_GROUP ? rows - g0 : TD_GROUP;
         for (size_t r = 0; r < gr; r++) {
@@ -306,6 +354,7 @@ int ck_topk_dot(ck_isa isa, int32_t *out_ids, float *out_scores, const float *us
            column copied; slot → user in `slot_user`), so the users still scoring fill the
            first tiles and a finished user costs nothing however its tile-mates fare. */
         size_t slots = gr;
+        size_t filling = gr; /* users whose heap is not yet full (threshold −∞) */
         for (size_t i = 0; i < (gr + TD_MR - 1) / TD_MR * TD_MR; i++) {
             float *dst = pack + i / TD_MR * width * TD_MR + i % TD_MR;
             slot_user[i] = i < gr ? (int)i : -1;
@@ -340,8 +389,12 @@ int ck_topk_dot(ck_isa isa, int32_t *out_ids, float *out_scores, const float *us
                 const size_t base = p * TD_NR;
                 const size_t valid = n - base < TD_NR ? n - base : TD_NR;
                 const unsigned vmask = valid == TD_NR ? 0xFFFFu : (1u << valid) - 1;
-                for (size_t t = 0; t < tiles; t++) {
-                    tile(c, hits, pack + t * width * TD_MR, panels + p * width * TD_NR, width, thr + t * TD_MR);
+                const unsigned any = panel_fn(c, hits, pack, panels + p * width * TD_NR, width, thr, slots);
+                /* Tiles with a lane at a threshold, or every tile while some heap is not full. */
+                unsigned todo = filling ? (1u << tiles) - 1 : any;
+                while (todo) {
+                    const size_t t = (size_t)__builtin_ctz(todo);
+                    todo &= todo - 1;
                     for (size_t i = 0; i < TD_MR; i++) {
                         const int su = slot_user[t * TD_MR + i];
                         if (su < 0) break;
@@ -350,15 +403,19 @@ int ck_topk_dot(ck_isa isa, int32_t *out_ids, float *out_scores, const float *us
                         int32_t *hid = hi + r * k;
                         const uint64_t *b = bits + r * words;
                         /* Until the heap is full every valid lane is offered; then only hits. */
-                        unsigned m = (fill[r] < k ? 0xFFFFu : hits[i]) & vmask;
+                        const size_t was = fill[r];
+                        unsigned m = (was < k ? 0xFFFFu : hits[t * TD_MR + i]) & vmask;
                         while (m) {
                             unsigned l = (unsigned)__builtin_ctz(m);
                             m &= m - 1;
                             const int32_t id = col_ids[base + l];
                             if (excluded(b, id)) continue;
-                            offer(h, hid, &fill[r], k, c[i * TD_NR + l], id);
+                            offer(h, hid, &fill[r], k, c[(t * TD_MR + i) * TD_NR + l], id);
                         }
-                        if (fill[r] == k) thr[t * TD_MR + i] = h[0];
+                        if (fill[r] == k) {
+                            if (was < k) filling--;
+                            thr[t * TD_MR + i] = h[0];
+                        }
                     }
                 }
             }

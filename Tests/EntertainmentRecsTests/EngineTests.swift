@@ -54,6 +54,25 @@ func demoFilms() throws -> (FilmRecommender, [FilmRating], Catalog<FilmID>) {
         for u in users { #expect(batch[u]?.map(\.item) == (try films.recommend(for: u, count: 5)).map(\.item)) }
     }
 
+    @Test func flatBatchHoldsTheDictionaryListsRowByRow() throws {
+        let (films, _, _) = try demoFilms()
+        // Repeats and an unknown user (served popular items) keep their rows, in order.
+        let users = (1...30).map { ViewerID(Int64($0)) } + [ViewerID(7), ViewerID(999_999)]
+        let flat = try films.recommendations(for: users, count: 5, unknownUser: .popular)
+        let lists = try films.recommend(for: users, count: 5, unknownUser: .popular)
+        #expect(flat.count == users.count && flat.users == users)
+        for r in flat.indices {
+            let row = flat[r]
+            #expect(row.user == users[r])
+            #expect(Array(row.items) == lists[users[r]]!.map(\.item))
+            #expect(Array(row.scores) == lists[users[r]]!.map(\.score))
+            #expect(flat.recommendations(at: r).map(\.item) == Array(row.items))
+        }
+        #expect(Array(flat[users.count - 1].items) == (try films.recommend(for: ViewerID(999_999), count: 5, unknownUser: .popular)).map(\.item))
+        #expect(throws: RecommenderError.unknownUser("999999")) { try films.recommendations(for: [ViewerID(999_999)]) }
+        #expect(throws: RecommenderError.invalidArgument("count must be ≥ 1, got 0")) { try films.recommendations(for: users, count: 0) }
+    }
+
     @Test func manyThreadsGetExactlyTheSingleThreadAnswers() throws {
         let (films, _, _) = try demoFilms()
         let users = (1...60).map { ViewerID(Int64($0)) }

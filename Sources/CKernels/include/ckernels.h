@@ -245,6 +245,10 @@ size_t ck_item_panels_count(size_t n, size_t width);
 /// panel zero-padded.
 void ck_pack_item_panels(float *panels, const float *items, size_t n, size_t width);
 
+/// Users ck_topk_dot scores together against each panel: calls with a multiple of this
+/// many rows leave no partial group.
+#define CK_TOPK_DOT_GROUP 96
+
 /// Exact top-k of dot-product scores with the selection fused into the scoring, for
 /// `rows` user vectors (row-major, `width` floats each) against the n items of `panels`
 /// (ck_pack_item_panels): column j stands for id col_ids[j] (distinct, in [0, id_count));
@@ -258,7 +262,8 @@ void ck_pack_item_panels(float *panels, const float *items, size_t n, size_t wid
 /// one of its users' k-th best: the result is exactly that of scoring every item.
 /// NaN scores count as −∞ while a heap is not full and never enter a full one (so with NaN
 /// scores the padding picks differ from ck_topk's). `tiles_scored` (may be NULL) receives
-/// the number of 6 × 16 tiles computed, for tests and diagnostics.
+/// the number of 6 × 16 tiles computed (a group's last tile of 1 to 3 users is computed as
+/// a 3 × 16 half tile and counted as one), for tests and diagnostics.
 /// `isa`: CK_ISA_AUTO (the best tile kernel here), CK_ISA_SCALAR or CK_ISA_AVX2 (for
 /// tests; every variant gives the same bits). Returns 0 (outputs untouched) when that
 /// variant does not run here or scratch memory could not be allocated, else 1.

@@ -81,6 +81,13 @@ public final class DomainRecommender<Event: Sendable, UserID: EntityID, ItemID: 
         try engine.recommend(for: users, count: count, unknownUser: unknownUser).mapValues { $0.map(annotate) }
     }
 
+    /// The same lists for many users, flat (ids and scores, no catalog annotation): row r
+    /// is `users[r]`'s; for serving large batches without an array per user.
+    public func recommendations(for users: [UserID], count: Int = 10,
+                                unknownUser: UnknownUserPolicy = .fail) throws -> BatchRecommendations<UserID, ItemID> {
+        try engine.recommendations(for: users, count: count, unknownUser: unknownUser)
+    }
+
     /// Recommendations for someone not in training, from their events, without retraining.
     public func recommend(fromHistory events: [Event], count: Int = 10, explain: Bool = false) throws -> [Recommendation<ItemID>] {
         var history: [ItemID: Float] = [:]

@@ -17,6 +17,31 @@ public struct Recommendation<ItemID: EntityID>: Sendable, Equatable {
     }
 }
 
+/// Top-k lists of many users, stored flat (three arrays, not an array per user): row r
+/// is `users[r]`'s list, best first; its items are `items[offsets[r] ..< offsets[r + 1]]`
+/// with their `scores`. Returned by `recommendations(for:count:...)` on a batch of users.
+public struct BatchRecommendations<UserID: EntityID, ItemID: EntityID>: Sendable, RandomAccessCollection {
+    /// The users asked for, in the order given (one row each, repeats included).
+    public let users: [UserID]
+    /// Row r spans `offsets[r] ..< offsets[r + 1]` of `items` and `scores`.
+    public let offsets: [Int]
+    public let items: [ItemID]
+    public let scores: [Float]
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { users.count }
+
+    /// Row r: the user and their items and scores, best first.
+    public subscript(r: Int) -> (user: UserID, items: ArraySlice<ItemID>, scores: ArraySlice<Float>) {
+        (users[r], items[offsets[r]..<offsets[r + 1]], scores[offsets[r]..<offsets[r + 1]])
+    }
+
+    /// Row r as ``Recommendation`` values.
+    public func recommendations(at r: Int) -> [Recommendation<ItemID>] {
+        (offsets[r]..<offsets[r + 1]).map { Recommendation(item: items[$0], score: scores[$0]) }
+    }
+}
+
 /// What `recommend` does with a user the model never saw.
 public enum UnknownUserPolicy: Sendable {
     /// Throw ``RecommenderError/unknownUser(_:)``.

@@ -111,18 +111,69 @@ public final class RecommenderEngine<UserID: EntityID, ItemID: EntityID>: @unche
     /// For dot-product models (iALS, BPR) only the items whose norm bound can still reach
     /// a user's k-th best are scored; the result is the same as scoring every item, which
     /// `scoreEveryItem: true` does (for comparison and benchmarks).
+    ///
+    /// A dictionary of per-user arrays; ``recommendations(for:count:excludingSeen:unknownUser:threads:scoreEveryItem:)``
+    /// returns the same lists flat, without an allocation per user (for serving large batches).
     public func recommend(for users: [UserID], count: Int = 10, excludingSeen: Bool = true,
                           unknownUser: UnknownUserPolicy = .fail, threads: Int? = nil,
                           scoreEveryItem: Bool = false) throws -> [UserID: [Recommendation<ItemID>]] {
+        let (s, top, rowIndex, popular) = try batchTopK(users, count: count, excludingSeen: excludingSeen,
+                                                        unknownUser: unknownUser, threads: threads, scoreEveryItem: scoreEveryItem)
+        var result: [UserID: [Recommendation<ItemID>]] = [:]
+        result.reserveCapacity(users.count)
+        for (r, user) in users.enumerated() {
+            let row = Int(rowIndex[r])
+            guard row >= 0 else { result[user] = popular; continue }
+            var list: [Recommendation<ItemID>] = []
+            list.reserveCapacity(top.k)
+            for q in (row * top.k)..<(row * top.k + top.k) where top.ids[q] >= 0 {
+                list.append(Recommendation(item: s.items[top.ids[q]], score: top.scores[q]))
+            }
+            result[user] = list
+        }
+        return result
+    }
+
+    /// Recommendations for many users at once, flat: row r of the result is `users[r]`'s
+    /// list, best first (the lists of ``recommend(for:count:excludingSeen:unknownUser:threads:scoreEveryItem:)``,
+    /// as implicit's batch `recommend` returns arrays of ids and scores rather than objects).
+    public func recommendations(for users: [UserID], count: Int = 10, excludingSeen: Bool = true,
+                                unknownUser: UnknownUserPolicy = .fail, threads: Int? = nil,
+                                scoreEveryItem: Bool = false) throws -> BatchRecommendations<UserID, ItemID> {
+        let (s, top, rowIndex, popular) = try batchTopK(users, count: count, excludingSeen: excludingSeen,
+                                                        unknownUser: unknownUser, threads: threads, scoreEveryItem: scoreEveryItem)
+        var offsets = [Int](repeating: 0, count: users.count + 1)
+        var items: [ItemID] = [], scores: [Float] = []
+        let capacity = top.count * top.k + (users.count - top.count) * popular.count
+        items.reserveCapacity(capacity)
+        scores.reserveCapacity(capacity)
+        for r in 0..<users.count {
+            let row = Int(rowIndex[r])
+            if row < 0 {
+                for p in popular { items.append(p.item); scores.append(p.score) }
+            } else {
+                for q in (row * top.k)..<(row * top.k + top.k) where top.ids[q] >= 0 {
+                    items.append(s.items[top.ids[q]])
+                    scores.append(top.scores[q])
+                }
+            }
+            offsets[r + 1] = items.count
+        }
+        return BatchRecommendations(users: users, offsets: offsets, items: items, scores: scores)
+    }
+
+    /// The batch requests' shared work: each row's training index (−1: unknown, served
+    /// `popular`), and the top-K lists of the known users in that order.
+    private func batchTopK(_ users: [UserID], count: Int, excludingSeen: Bool, unknownUser: UnknownUserPolicy,
+                           threads: Int?, scoreEveryItem: Bool)
+        throws -> (FittedState<UserID, ItemID>, TopKLists, rowIndex: [Int32], popular: [Recommendation<ItemID>]) {
         let s = try fitted()
         try Self.check(count: count)
-        var known: [Int32] = [], result: [UserID: [Recommendation<ItemID>]] = [:]
+        var known: [Int32] = [], rowIndex = [Int32](repeating: -1, count: users.count)
         known.reserveCapacity(users.count)
-        result.reserveCapacity(users.count)
-        for user in users {
-            if let u = s.users.index(of: user) { known.append(u); continue }
+        for (r, user) in users.enumerated() {
+            if let u = s.users.index(of: user) { rowIndex[r] = Int32(known.count); known.append(u); continue }
             guard unknownUser == .popular else { throw RecommenderError.unknownUser("\(user)") }
-            result[user] = s.top(scores: s.popularity, count: count, exclude: [])
         }
         var server = TopKServer(model: s.model, training: s.matrix)
         if let threads { server.threads = max(1, threads) }
@@ -133,15 +184,8 @@ public final class RecommenderEngine<UserID: EntityID, ItemID: EntityID>: @unche
             throw RecommenderError.tooLarge("top-\(count) for \(known.count) users over \(s.matrix.itemCount) items needs \(needed == .max ? "over 2^63" : "\(needed)") bytes; the limit is \(memoryLimit) bytes (ask in smaller batches or for fewer items)")
         }
         let top = server.topK(users: known, count: count, excludingSeen: excludingSeen)
-        for (r, u) in known.enumerated() {
-            var list: [Recommendation<ItemID>] = []
-            list.reserveCapacity(top.k)
-            for q in (r * top.k)..<(r * top.k + top.k) where top.ids[q] >= 0 {
-                list.append(Recommendation(item: s.items[top.ids[q]], score: top.scores[q]))
-            }
-            result[s.users[u]] = list
-        }
-        return result
+        let popular = known.count < users.count ? s.top(scores: s.popularity, count: count, exclude: []) : []
+        return (s, top, rowIndex, popular)
     }
 
     /// Recommendations for a user who was not in training, from their history

@@ -41,12 +41,14 @@ struct TopKServer: Sendable {
         // `pruning` is off) only as far into the norm-ordered catalog as the bound requires.
         if let dot = model as? any DotProductScoring, let index = dot.normOrdered {
             let prune = pruning
+            // Whole groups of the kernel's (a block of 128 users would leave groups of 32).
+            let group = RecKernels.topKDotGroup, dotBlock = max(1, (block + group - 1) / group) * group
             Parallel.forEachBlock(users.count, blockSize: max(share, 1), threads: threads) { part in
                 let w = index.width
-                let vectors = UnsafeMutablePointer<Float>.allocate(capacity: min(block, part.count) * w)
+                let vectors = UnsafeMutablePointer<Float>.allocate(capacity: min(dotBlock, part.count) * w)
                 defer { vectors.deallocate() }
-                for start in stride(from: part.lowerBound, to: part.upperBound, by: block) {
-                    let range = start..<min(part.upperBound, start + block)
+                for start in stride(from: part.lowerBound, to: part.upperBound, by: dotBlock) {
+                    let range = start..<min(part.upperBound, start + dotBlock)
                     for (r, u) in users[range].enumerated() { dot.userVector(u, into: vectors + r * w) }
                     let (offsets, excluded) = Self.exclusions(users[range], training: training, seen: excludingSeen)
                     offsets.withUnsafeBufferPointer { op in excluded.withUnsafeBufferPointer { ep in

@@ -42,6 +42,9 @@ enum RecKernels {
         return panels
     }
 
+    /// Users `topKDot` scores together: batches of a multiple of this leave no partial group.
+    static let topKDotGroup = Int(CK_TOPK_DOT_GROUP)
+
     /// Top-`k` of the dot products of `rows` user vectors with `index`'s items, selection
     /// fused into the scoring (`ck_topk_dot`): ids and scores best first, `excludeOffsets`
     /// / `excludeItems` the users' excluded item ids (CSR). With `pruning`, scoring stops
