@@ -66,12 +66,16 @@ static void adam_sweep(float *restrict param, float *restrict m, float *restrict
     adam_body(param, m, v, grad, n, alpha, beta1, beta2, epsilon, keep);
 }
 
-/* One clone for the whole row list (not one dispatch per row); 8- and 32-float rows, the
- * common embedding widths, get loops of a known trip count. */
-CK_CLONES
-static void adam_row_sweep(float *param, float *m, float *v, const float *grad,
-                           const int32_t *rows, size_t row_count, size_t width, float alpha,
-                           float beta1, float beta2, float epsilon, float keep) {
+/* The lazy step over a list of table rows. The gradient is compact: row r of the list
+ * has its gradient at grad + r·width (ck_embedding_backward_compact's layout), read in
+ * order; param, m and v are read at the listed rows, prefetched ahead. 8- and 32-float
+ * rows, the common embedding widths, get loops of a known trip count. Compiled twice
+ * (baseline and AVX2 + FMA): the expressions are those of adam_body, so a listed row moves
+ * exactly as ck_adam_step moves it on the same ISA. */
+static inline __attribute__((always_inline))
+void adam_rows_body(float *param, float *m, float *v, const float *grad,
+                    const int32_t *rows, size_t row_count, size_t width, float alpha,
+                    float beta1, float beta2, float epsilon, float keep) {
     const size_t distance = width <= 8 ? CK_PREFETCH_AHEAD_SHORT : CK_PREFETCH_AHEAD;
     for (size_t r = 0; r < row_count; r++) {
         if (r + distance < row_count) {
@@ -83,14 +87,30 @@ static void adam_row_sweep(float *param, float *m, float *v, const float *grad,
             }
         }
         size_t at = (size_t)rows[r] * width;
+        const float *g = grad + r * width;
         if (width == 8)
-            adam_body(param + at, m + at, v + at, grad + at, 8, alpha, beta1, beta2, epsilon, keep);
+            adam_body(param + at, m + at, v + at, g, 8, alpha, beta1, beta2, epsilon, keep);
         else if (width == 32)
-            adam_body(param + at, m + at, v + at, grad + at, 32, alpha, beta1, beta2, epsilon, keep);
+            adam_body(param + at, m + at, v + at, g, 32, alpha, beta1, beta2, epsilon, keep);
         else
-            adam_body(param + at, m + at, v + at, grad + at, width, alpha, beta1, beta2, epsilon, keep);
+            adam_body(param + at, m + at, v + at, g, width, alpha, beta1, beta2, epsilon, keep);
     }
 }
+
+static void adam_rows_scalar(float *param, float *m, float *v, const float *grad,
+                             const int32_t *rows, size_t row_count, size_t width, float alpha,
+                             float beta1, float beta2, float epsilon, float keep) {
+    adam_rows_body(param, m, v, grad, rows, row_count, width, alpha, beta1, beta2, epsilon, keep);
+}
+
+#if defined(__x86_64__)
+CK_TARGET_AVX2
+static void adam_rows_avx2(float *param, float *m, float *v, const float *grad,
+                           const int32_t *rows, size_t row_count, size_t width, float alpha,
+                           float beta1, float beta2, float epsilon, float keep) {
+    adam_rows_body(param, m, v, grad, rows, row_count, width, alpha, beta1, beta2, epsilon, keep);
+}
+#endif
 
 /* Bias correction as one scalar: lr·√(1−β2^t)/(1−β1^t). */
 static float adam_alpha(float learning_rate, float beta1, float beta2, uint64_t step) {
@@ -106,12 +126,28 @@ void ck_adam_step(float *param, float *m, float *v, const float *grad, size_t n,
                epsilon, keep);
 }
 
+int ck_adam_rows_isa(ck_isa isa, float *param, float *m, float *v, const float *grad,
+                     const int32_t *rows, size_t row_count, size_t width, float learning_rate,
+                     float beta1, float beta2, float epsilon, uint64_t step, float weight_decay) {
+    if (!ck_isa_available(isa)) return -1;
+    const ck_isa chosen = isa == CK_ISA_AUTO ? ck_native_isa() : isa;
+    float keep = weight_decay > 0.0f ? 1.0f - learning_rate * weight_decay : 1.0f;
+    float alpha = adam_alpha(learning_rate, beta1, beta2, step);
+#if defined(__x86_64__)
+    if ((chosen == CK_ISA_AVX2 || chosen == CK_ISA_AVX512) && ck_isa_available(CK_ISA_AVX2)) {
+        adam_rows_avx2(param, m, v, grad, rows, row_count, width, alpha, beta1, beta2, epsilon, keep);
+        return 0;
+    }
+#endif
+    adam_rows_scalar(param, m, v, grad, rows, row_count, width, alpha, beta1, beta2, epsilon, keep);
+    return 0;
+}
+
 void ck_adam_rows(float *param, float *m, float *v, const float *grad, const int32_t *rows,
                   size_t row_count, size_t width, float learning_rate, float beta1, float beta2,
                   float epsilon, uint64_t step, float weight_decay) {
-    float keep = weight_decay > 0.0f ? 1.0f - learning_rate * weight_decay : 1.0f;
-    float alpha = adam_alpha(learning_rate, beta1, beta2, step);
-    adam_row_sweep(param, m, v, grad, rows, row_count, width, alpha, beta1, beta2, epsilon, keep);
+    (void)ck_adam_rows_isa(CK_ISA_AUTO, param, m, v, grad, rows, row_count, width, learning_rate,
+                           beta1, beta2, epsilon, step, weight_decay);
 }
 
 CK_CLONES

@@ -140,6 +140,95 @@ import Testing
         expectClose(grad, ref, relative: 1e-6, absolute: 1e-6, elementwise: true, "embedding gradient dim \(dim)")
     }
 
+    /// The compact gradient of a lazy table, every variant: slots in first-touch order,
+    /// each the Double sum of its rows' dy vectors; bit for bit the rows the full-table
+    /// kernel (`ck_embedding_backward_rows`) writes; stamps of untouched rows untouched.
+    @Test(arguments: [(dim: 8, perRow: 1), (dim: 32, perRow: 1), (dim: 3, perRow: 2), (dim: 5, perRow: 3)])
+    func compactGradientRowsMatchTheDoubleSums(dim: Int, perRow: Int) {
+        let variants: [ck_isa] = [CK_ISA_SCALAR, CK_ISA_AVX2, CK_ISA_AVX512, CK_ISA_AUTO].filter { ck_isa_available($0) != 0 }
+        let tableRows = 37, rows = 64
+        var rng = TestRNG(UInt64(dim * 100 + perRow))
+        let ids: [Float] = (0..<(rows * perRow)).map { _ in Float(rng.next() % UInt64(tableRows)) }
+        let ld = perRow * dim + 3
+        var dy = rng.floats(rows * ld)
+        dy[2] = -0.0                                        // a −0 that starts a row: +0 as in the full table
+        var firstSeen: [Int32] = []
+        var ref = [Double](repeating: 0, count: tableRows * dim)
+        for r in 0..<rows {
+            for j in 0..<perRow {
+                let id = Int(ids[r * perRow + j])
+                if !firstSeen.contains(Int32(id)) { firstSeen.append(Int32(id)) }
+                for e in 0..<dim { ref[id * dim + e] += Double(dy[r * ld + 2 + j * dim + e]) }
+            }
+        }
+        // The full-table kernel on the same step, for the bit-for-bit comparison.
+        var full = [Float](repeating: 0, count: tableRows * dim)
+        var fullStamps = [UInt32](repeating: 0, count: tableRows), fullList = [Int32](repeating: -1, count: tableRows)
+        _ = dy.withUnsafeBufferPointer { d in
+            ck_embedding_backward_rows(&full, dim, ids, rows, perRow, d.baseAddress! + 2, ld, &fullStamps, 5, &fullList, 0)
+        }
+        for isa in variants {
+            let name = String(cString: ck_isa_name(isa))
+            var compact = [Float](repeating: .nan, count: min(tableRows, rows * perRow) * dim + 1)
+            var stamps = [UInt32](repeating: 4, count: tableRows)     // last step's stamp everywhere
+            var slots = [Int32](repeating: 99, count: tableRows)
+            var list = [Int32](repeating: -1, count: tableRows)
+            let count = dy.withUnsafeBufferPointer { d in
+                ck_embedding_backward_compact_isa(isa, &compact, dim, ids, rows, perRow, d.baseAddress! + 2, ld,
+                                                  &stamps, 5, &slots, &list)
+            }
+            #expect(count == firstSeen.count, "\(name)")
+            guard count == firstSeen.count else { continue }
+            #expect(Array(list[0..<count]) == firstSeen, "\(name)")
+            var got = [Float](), expected = [Double](), fullRows = [Float]()
+            for (s, row) in firstSeen.enumerated() {
+                #expect(slots[Int(row)] == Int32(s), "\(name) slot of row \(row)")
+                got += compact[(s * dim)..<((s + 1) * dim)]
+                expected += ref[(Int(row) * dim)..<((Int(row) + 1) * dim)]
+                fullRows += full[(Int(row) * dim)..<((Int(row) + 1) * dim)]
+            }
+            expectClose(got, expected, relative: 1e-6, absolute: 1e-6, elementwise: true, "compact gradient \(name) dim \(dim)")
+            #expect(got.map(\.bitPattern) == fullRows.map(\.bitPattern), "\(name): compact rows differ from the full table's")
+            let untouchedSlots = compact[(count * dim)...].allSatisfy { $0.isNaN }
+            #expect(untouchedSlots, "\(name) wrote past the touched slots")
+            for r in 0..<tableRows {
+                #expect(stamps[r] == (firstSeen.contains(Int32(r)) ? 5 : 4), "\(name) stamp \(r)")
+                if !firstSeen.contains(Int32(r)) { #expect(slots[r] == 99, "\(name) slot \(r) written") }
+            }
+        }
+    }
+
+    /// Long id columns (the block path): every variant finds the first bad id wherever it
+    /// sits in a block, for strides 1, 2 (a packed pair) and 3, as a one-at-a-time reference.
+    @Test(arguments: [1, 2, 3])
+    func firstInvalidIdFindsTheFirstBadValueInLongColumns(stride: Int) {
+        let variants: [ck_isa] = [CK_ISA_SCALAR, CK_ISA_AVX2, CK_ISA_AVX512, CK_ISA_AUTO].filter { ck_isa_available($0) != 0 }
+        let count = 300, limit = 50
+        var rng = TestRNG(UInt64(stride) * 7)
+        let good: [Float] = (0..<(count * stride)).map { _ in Float(rng.next() % UInt64(limit)) }
+        func reference(_ x: [Float]) -> Int {
+            (0..<count).first { i in
+                let v = Double(x[i * stride])
+                return !(v >= 0 && v < Double(limit) && v == v.rounded(.towardZero))
+            } ?? count
+        }
+        for isa in variants {
+            let name = String(cString: ck_isa_name(isa))
+            #expect(ck_first_invalid_id_isa(isa, good, count, stride, limit) == count, "\(name)")
+            for at in [0, 1, 63, 64, 65, 127, 128, 200, 255, 256, 299] {
+                for bad: Float in [-1, 2.5, .nan, .infinity, Float(limit), -0.5] {
+                    var x = good
+                    x[at * stride] = bad
+                    if at + 7 < count { x[(at + 7) * stride] = .nan }       // a later bad id too
+                    if stride > 1 { x[at * stride + 1] = .nan }             // another column: not read
+                    let got = ck_first_invalid_id_isa(isa, x, count, stride, limit)
+                    #expect(got == reference(x) && got == at, "\(name) stride \(stride): \(bad) at \(at) → \(got)")
+                }
+            }
+            #expect(ck_first_invalid_id_isa(isa, good, 0, stride, limit) == 0, "\(name) empty")
+        }
+    }
+
     @Test func firstInvalidIdFindsEveryKindOfBadValue() {
         let good: [Float] = [0, 1, 2, 9, 5, 0]
         #expect(ck_first_invalid_id(good, 6, 1, 10) == 6)

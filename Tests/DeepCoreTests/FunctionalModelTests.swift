@@ -82,8 +82,9 @@ func expectGradientsMatchCentralDifferences(_ params: [Parameter], theta: [[Doub
 }
 
 @Suite("Functional Model") struct FunctionalModelTests {
-    @Test func backwardMatchesFiniteDifferencesThroughEveryJoin() throws {
-        let f = try GraphFixture()
+    @Test(arguments: [EmbeddingUpdate.dense, .lazy])
+    func backwardMatchesFiniteDifferencesThroughEveryJoin(update: EmbeddingUpdate) throws {
+        let f = try GraphFixture(update: update)
         let loss = try f.model.lossAndGradients(f.inputs, f.targets)
         let params = f.model.parameters
         #expect(params.map(\.shape) == [[5, 4], [6, 4], [11, 4], [4], [9, 1], [1]])
@@ -92,8 +93,9 @@ func expectGradientsMatchCentralDifferences(_ params: [Parameter], theta: [[Doub
         expectGradientsMatchCentralDifferences(params, theta: theta, loss: GraphFixture.loss)
     }
 
-    @Test func embeddingGradientIsZeroOutsideTheBatchRows() throws {
-        let f = try GraphFixture()
+    @Test(arguments: [EmbeddingUpdate.dense, .lazy])
+    func embeddingGradientIsZeroOutsideTheBatchRows(update: EmbeddingUpdate) throws {
+        let f = try GraphFixture(update: update)
         _ = try f.model.lossAndGradients(f.inputs, f.targets)
         let table = f.model.parameters[0]     // users 0, 1, 3, 4 used; row 2 not
         let g = UnsafeBufferPointer(start: table.gradient!, count: table.count)
@@ -107,10 +109,12 @@ func expectGradientsMatchCentralDifferences(_ params: [Parameter], theta: [[Doub
 
     /// An embedding regularizer adds 2·λ·w to the rows the batch looked up, and nothing to
     /// the others.
-    @Test func embeddingRegularizerAppliesToTouchedRows() throws {
+    @Test(arguments: [EmbeddingUpdate.dense, .lazy])
+    func embeddingRegularizerAppliesToTouchedRows(update: EmbeddingUpdate) throws {
         func gradient(_ regularizer: Regularizer?) throws -> ([Float], [Float]) {
             let id = Input(shape: [1])
-            let table = Embedding(inputDim: 6, outputDim: 3, initializer: .uniform(-0.5...0.5), regularizer: regularizer)
+            let table = Embedding(inputDim: 6, outputDim: 3, initializer: .uniform(-0.5...0.5), update: update,
+                                  regularizer: regularizer)
             let model = try Model(inputs: [id], outputs: Dense(units: 1, activation: .sigmoid)(table(id)), seed: 3)
             model.compile(optimizer: SGD(), loss: .binaryCrossentropy)
             _ = try model.lossAndGradients([Tensor([1, 4, 4])], Tensor([1, 0, 1]))
@@ -139,12 +143,20 @@ func expectGradientsMatchCentralDifferences(_ params: [Parameter], theta: [[Doub
         let arena = ParameterArena(parameters: [dense, table, after])
         rows.reset()
         _ = rows.touch(4); _ = rows.touch(1)
+        // This step's gradient of a touched row: in the arena (dense update) or in the row's
+        // compact slot (lazy: row 4 took slot 0).
+        let row4 = update == .lazy ? rows.compactGradient! : table.gradient! + 4 * 3
         #expect(arena.gradientsFinite())
         table.gradient![0 * 3 + 2] = .nan                     // row 0: not touched
         #expect(arena.gradientsFinite())
-        table.gradient![4 * 3 + 2] = .infinity                 // row 4: touched
+        if update == .lazy {
+            table.gradient![4 * 3 + 2] = .nan                 // a lazy table's arena slice is not its gradient
+            #expect(arena.gradientsFinite())
+        }
+        row4[2] = .infinity                                   // row 4: touched
         #expect(!arena.gradientsFinite())
-        table.gradient![4 * 3 + 2] = 0
+        row4[2] = 0
+        #expect(arena.gradientsFinite())
         dense.gradient![4] = .nan
         #expect(!arena.gradientsFinite())
         dense.gradient![4] = 0

@@ -195,11 +195,20 @@ void ck_adam_step(float *param, float *m, float *v, const float *grad, size_t n,
                   uint64_t step, float weight_decay);
 
 /// `ck_adam_step` on the rows `rows[0..<row_count]` of a row-major table of `width`
-/// floats per row (param, m, v and grad all start at the table's first row): the lazy
-/// update of an embedding's touched rows, with the bias correction computed once.
+/// floats per row (param, m and v start at the table's first row) with a *compact*
+/// gradient: the gradient of listed row `rows[r]` is `grad[r·width ..< (r+1)·width]`
+/// (as ck_embedding_backward_compact writes it). The lazy update of an embedding's
+/// touched rows, with the bias correction computed once; a listed row moves exactly as
+/// ck_adam_step on the same ISA moves it. Rows must be distinct.
 void ck_adam_rows(float *param, float *m, float *v, const float *grad, const int32_t *rows,
                   size_t row_count, size_t width, float learning_rate, float beta1, float beta2,
                   float epsilon, uint64_t step, float weight_decay);
+/// `ck_adam_rows` on a given ISA (CK_ISA_SCALAR: the baseline loop; CK_ISA_AVX2 or
+/// AVX512: the AVX2 + FMA loop; CK_ISA_AUTO: the CPU's best): 0, or −1 if `isa` is not
+/// available. For tests.
+int ck_adam_rows_isa(ck_isa isa, float *param, float *m, float *v, const float *grad,
+                     const int32_t *rows, size_t row_count, size_t width, float learning_rate,
+                     float beta1, float beta2, float epsilon, uint64_t step, float weight_decay);
 
 /// Adagrad as Keras 3: acc += g²; p −= lr·g/√(acc + ε) (ε inside the root, unlike
 /// Adam). `accumulator` starts at Keras' initial_accumulator_value (0.1 by default) and
@@ -342,9 +351,31 @@ size_t ck_embedding_backward_rows(float *grad, size_t dim, const float *ids, siz
                                   uint32_t *stamps, uint32_t stamp, int32_t *list,
                                   size_t previous);
 
+/// A lazily stepped table's gradient for one step, in compact rows: for each id in order
+/// (as ck_embedding_backward_rows reads them), the first time its row is seen this step
+/// (`stamps[row] != stamp`) the row gets the next slot s (`stamps[row] = stamp`,
+/// `slots[row] = s`, `list[s] = row`) and `compact[s·dim ..< (s+1)·dim] = 0 + dy`; later
+/// ids of the row add their dy vector to its slot. Returns the number of slots used;
+/// `compact` needs min(table rows, rows·per_row)·dim floats. Sums are formed in the same
+/// order as ck_embedding_backward_rows forms them (bit-identical), but no table-sized
+/// gradient is written, cleared or read (ck_adam_rows reads the compact rows).
+size_t ck_embedding_backward_compact(float *compact, size_t dim, const float *ids, size_t rows,
+                                     size_t per_row, const float *dy, size_t ldy, uint32_t *stamps,
+                                     uint32_t stamp, int32_t *slots, int32_t *list);
+/// `ck_embedding_backward_compact` on a given ISA (as ck_adam_rows_isa): the slot count,
+/// or −1 if `isa` is not available. For tests.
+ptrdiff_t ck_embedding_backward_compact_isa(ck_isa isa, float *compact, size_t dim,
+                                            const float *ids, size_t rows, size_t per_row,
+                                            const float *dy, size_t ldy, uint32_t *stamps,
+                                            uint32_t stamp, int32_t *slots, int32_t *list);
+
 /// The first of `count` values (at `x + i·stride`) that is not an integer id in
 /// [0, limit), or `count` when all are.
 size_t ck_first_invalid_id(const float *x, size_t count, size_t stride, size_t limit);
+/// `ck_first_invalid_id` on a given ISA (as ck_adam_rows_isa), or −1 if `isa` is not
+/// available. For tests.
+ptrdiff_t ck_first_invalid_id_isa(ck_isa isa, const float *x, size_t count, size_t stride,
+                                  size_t limit);
 
 /// Embedding lookup: for each of `count` ids (stored as floats holding integers in
 /// [0, rows), checked by the caller), copies row `ids[i]` of `table` (rows × dim) to

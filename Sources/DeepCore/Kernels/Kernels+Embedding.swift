@@ -21,6 +21,19 @@ extension Kernels {
                                           stamps, stamp, list, previous)
     }
 
+    /// A lazy table's gradient for one step in compact rows (`ck_embedding_backward_compact`):
+    /// each row the ids touch gets the next slot of `compact` (first-touch order, recorded in
+    /// `list`, `stamps`/`stamp`, `slots`) holding the sum of its dy vectors (row r of dy at
+    /// `dy + r·ld`). Returns the number of rows recorded.
+    static func embeddingBackwardCompact(_ compact: UnsafeMutablePointer<Float>, dim: Int, ids: MatrixView,
+                                         dy: UnsafePointer<Float>, ld: Int, stamps: UnsafeMutablePointer<UInt32>,
+                                         stamp: UInt32, slots: UnsafeMutablePointer<Int32>,
+                                         list: UnsafeMutablePointer<Int32>) -> Int {
+        precondition(ld >= ids.columns * dim, "embedding backward: gradient stride")
+        return ck_embedding_backward_compact(compact, dim, ids.base, ids.rows, ids.columns, dy, ld,
+                                             stamps, stamp, slots, list)
+    }
+
     /// The index of the first of `count` values (`stride` apart) that is not an integer in
     /// `0..<limit`, or `nil`.
     static func firstInvalidID(_ x: UnsafePointer<Float>, count: Int, stride: Int, limit: Int) -> Int? {

@@ -44,7 +44,8 @@ extension Kernels {
         ck_adam_step(p, m, v, gradient, count, learningRate, beta1, beta2, epsilon, step, weightDecay)
     }
 
-    /// `adamStep` over rows `rows[0..<count]` of a table of `width` floats per row.
+    /// `adamStep` over rows `rows[0..<count]` of a table of `width` floats per row, with
+    /// the compact gradient of `ck_adam_rows` (listed row r's gradient at `gradient + r·width`).
     static func adamRows(_ p: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>,
                          v: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
                          rows: UnsafePointer<Int32>, count: Int, width: Int, learningRate: Float,

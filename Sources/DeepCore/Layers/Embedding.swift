@@ -109,11 +109,32 @@ extension Embedding: StridedOutputLayer {
                   inputGradient: MatrixView?, context: LayerContext) {
         if let inputGradient { inputGradient.base.update(repeating: 0, count: inputGradient.count) }
         guard trainable else { return }    // no rows touched: the lazy step leaves it alone
-        let gradient = context.gradient(of: embeddings!)
         let rows = touched!
+        let dim = outputDim
+        if rows.lazy {
+            // The optimizer steps only the touched rows and reads their gradient compactly
+            // (`TouchedRows`): one kernel records the rows and sums their dy vectors into
+            // consecutive slots, so no table-sized gradient is cleared, written or read.
+            // The buffer is the model's own: row-sparse models train on one thread.
+            precondition(context.gradientShift == 0, "Embedding '\(name)': a lazy table's step runs on one thread")
+            rows.recordCompactStep(ids: input.count) { list, stamps, stamp, slots, compact in
+                Kernels.embeddingBackwardCompact(compact, dim: dim, ids: input, dy: outputGradient, ld: ld,
+                                                 stamps: stamps, stamp: stamp, slots: slots, list: list)
+            }
+            if let regularizer {
+                let values = embeddings!.value!
+                rows.withCompactGradient { list, n, compact in
+                    for s in 0..<n {
+                        regularizer.addGradient(values: values + Int(list[s]) * dim, gradient: compact + s * dim,
+                                                count: dim)
+                    }
+                }
+            }
+            return
+        }
+        let gradient = context.gradient(of: embeddings!)
         // Keep the invariant "the gradient slice is zero outside the touched rows": one
         // kernel clears the previous step's rows, then records and accumulates this step's.
-        let dim = outputDim
         rows.recordStep { list, previous, stamps, stamp in
             Kernels.embeddingBackwardRows(gradient: gradient, dim: dim, ids: input, dy: outputGradient, ld: ld,
                                           stamps: stamps, stamp: stamp, list: list, previous: previous)

@@ -94,6 +94,13 @@ public final class Parameter {
 /// The rows of a row-sparse parameter that the current step's backward pass wrote, each
 /// once, in first-touch order. Fixed capacity (one entry per row) allocated at build time,
 /// so tracking allocates nothing per step.
+///
+/// A lazily updated table (``EmbeddingUpdate/lazy``) keeps its step's gradient here, in
+/// *compact* rows: the gradient of row `list[s]` is `compactGradient[s·width ..< (s+1)·width]`
+/// (`ck_embedding_backward_compact`), and the optimizer and the NaN guard read it there; the
+/// arena's gradient slice of such a table is not written during training (see
+/// ``ParameterArena/expandLazyGradients()``). A dense-update table keeps the full-table
+/// gradient in the arena, zero outside the listed rows.
 final class TouchedRows {
     /// Floats per row.
     let width: Int
@@ -105,6 +112,13 @@ final class TouchedRows {
     private let list: UnsafeMutablePointer<Int32>
     private let stamps: UnsafeMutablePointer<UInt32>
     private var stamp: UInt32 = 0
+    /// Lazy tables: each touched row's slot in the compact gradient (valid where the stamp
+    /// is this step's).
+    private let slots: UnsafeMutablePointer<Int32>?
+    /// Lazy tables: the compact gradient, `compactCapacity` rows of `width` floats, grown
+    /// when a step could touch more rows (the first step of a fit, or a larger batch).
+    private(set) var compactGradient: UnsafeMutablePointer<Float>?
+    private var compactCapacity = 0
 
     init(rowCount: Int, width: Int, lazy: Bool) {
         self.rowCount = rowCount
@@ -113,11 +127,36 @@ final class TouchedRows {
         list = .allocate(capacity: max(rowCount, 1))
         stamps = .allocate(capacity: max(rowCount, 1))
         stamps.initialize(repeating: 0, count: max(rowCount, 1))
+        if lazy {
+            let s = UnsafeMutablePointer<Int32>.allocate(capacity: max(rowCount, 1))
+            s.initialize(repeating: 0, count: max(rowCount, 1))
+            slots = s
+        } else {
+            slots = nil
+        }
     }
 
     deinit {
         list.deallocate()
         stamps.deallocate()
+        slots?.deallocate()
+        compactGradient.map { UnsafeMutableRawPointer($0).deallocate() }
+    }
+
+    /// Makes room for `rows` compact rows (at most the table's), keeping the current ones.
+    private func reserveCompactRows(_ rows: Int) {
+        let needed = min(max(rows, 1), max(rowCount, 1))
+        guard needed > compactCapacity else { return }
+        let grown = min(max(needed, compactCapacity * 2), max(rowCount, 1))
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: grown * width * MemoryLayout<Float>.stride,
+                                                   alignment: 64)
+        let fresh = raw.initializeMemory(as: Float.self, repeating: 0, count: grown * width)
+        if let old = compactGradient {
+            fresh.update(from: old, count: compactCapacity * width)
+            UnsafeMutableRawPointer(old).deallocate()
+        }
+        compactGradient = fresh
+        compactCapacity = grown
     }
 
     /// Starts a new step: the list empties.
@@ -130,10 +169,16 @@ final class TouchedRows {
         }
     }
 
-    /// Records `row`; returns `true` the first time in this step.
+    /// Records `row`; returns `true` the first time in this step. A lazy table gives the
+    /// row the next compact slot, with a zero gradient.
     @inline(__always) func touch(_ row: Int) -> Bool {
         if stamps[row] == stamp { return false }
         stamps[row] = stamp
+        if let slots {
+            reserveCompactRows(count + 1)
+            slots[row] = Int32(truncatingIfNeeded: count)
+            (compactGradient! + count * width).update(repeating: 0, count: width)
+        }
         list[count] = Int32(truncatingIfNeeded: row)
         count += 1
         return true
@@ -141,6 +186,14 @@ final class TouchedRows {
 
     /// Calls `body` with the touched rows and their number.
     func withTouched(_ body: (UnsafePointer<Int32>, Int) -> Void) { body(list, count) }
+
+    /// Lazy tables: calls `body` with the touched rows, their number and their compact
+    /// gradient (row `list[s]` at `gradient + s·width`).
+    func withCompactGradient(_ body: (_ list: UnsafePointer<Int32>, _ count: Int,
+                                      _ gradient: UnsafeMutablePointer<Float>) -> Void) {
+        guard count > 0, let compactGradient else { return }
+        body(list, count, compactGradient)
+    }
 
     /// Starts a new step whose rows `record` finds in one pass: `record` gets the row
     /// list (still holding the previous step's `previous` rows), the stamps and this
@@ -150,5 +203,18 @@ final class TouchedRows {
         let previous = count
         reset()
         count = record(list, previous, stamps, stamp)
+    }
+
+    /// Lazy tables: starts a new step of at most `ids` lookups whose rows and compact
+    /// gradient `record` writes in one pass (`ck_embedding_backward_compact`'s arguments);
+    /// it returns how many rows it recorded.
+    func recordCompactStep(ids: Int, _ record: (_ list: UnsafeMutablePointer<Int32>,
+                                                _ stamps: UnsafeMutablePointer<UInt32>, _ stamp: UInt32,
+                                                _ slots: UnsafeMutablePointer<Int32>,
+                                                _ gradient: UnsafeMutablePointer<Float>) -> Int) {
+        guard let slots else { preconditionFailure("TouchedRows: compact gradients are for lazy tables") }
+        reset()
+        reserveCompactRows(ids)
+        count = record(list, stamps, stamp, slots, compactGradient!)
     }
 }

@@ -55,13 +55,34 @@ final class ParameterArena {
                 return false
             }
             var finite = true
-            segment.rows.withTouched { list, n in
-                finite = Kernels.rowsFinite(gradients + segment.offset, rows: list, count: n, width: segment.rows.width)
+            if segment.rows.lazy {       // the compact rows, contiguous
+                segment.rows.withCompactGradient { _, n, compact in
+                    finite = Kernels.allFinite(compact, count: n * segment.rows.width)
+                }
+            } else {
+                segment.rows.withTouched { list, n in
+                    finite = Kernels.rowsFinite(gradients + segment.offset, rows: list, count: n, width: segment.rows.width)
+                }
             }
             guard finite else { return false }
             start = segment.offset + segment.count
         }
         return count <= start || Kernels.allFinite(gradients + start, count: count - start)
+    }
+
+    /// Writes each lazy table's compact gradient into its arena slice (zero outside the
+    /// touched rows), so that the slice holds the full-table gradient as for a dense-update
+    /// table. Training never needs it (the optimizer reads the compact rows); gradient
+    /// checks (`lossAndGradients`) do.
+    func expandLazyGradients() {
+        for s in 0..<lazySegments.count {
+            let segment = lazySegments[s]
+            let slice = gradients + segment.offset, width = segment.rows.width
+            slice.update(repeating: 0, count: segment.count)
+            segment.rows.withCompactGradient { list, n, compact in
+                for r in 0..<n { (slice + Int(list[r]) * width).update(from: compact + r * width, count: width) }
+            }
+        }
     }
 
     /// A copy of all values.

@@ -348,6 +348,7 @@ extension Sequential {
                 output: plan.outputs.last!, targets: plan.targets, classIndices: plan.classIndices,
                 gradient: plan.gradients.last!, probabilities: plan.probabilities)
             backward(plan, rows: n, context: context)
+            arena?.expandLazyGradients()   // full-table gradients for every parameter
             return value
         }
     }

@@ -66,8 +66,8 @@ public class Optimizer {
                       count: segment.offset - start, stateOffset: start)
             }
             let rows = segment.rows
-            rows.withTouched { touched, n in
-                applyRows(arena.values + segment.offset, gradients: arena.gradients + segment.offset,
+            rows.withCompactGradient { touched, n, gradient in
+                applyRows(arena.values + segment.offset, gradients: gradient,
                           rows: touched, count: n, width: rows.width, stateOffset: segment.offset)
             }
             start = segment.offset + segment.count
@@ -93,15 +93,16 @@ public class Optimizer {
         fatalError("Optimizer subclasses implement apply")
     }
 
-    /// Updates rows `rows[0..<count]` of a table of `width` floats per row whose values,
-    /// gradients and state start at `values`, `gradients` and `stateOffset`: one call per
-    /// table per step for the lazy update (an optimizer with per-step scalars, as Adam's
-    /// bias correction, overrides it to compute them once).
+    /// Updates rows `rows[0..<count]` of a table of `width` floats per row whose values
+    /// and state start at `values` and `stateOffset`, from a compact gradient (row `rows[r]`'s
+    /// at `gradients + r·width`, see `TouchedRows`): one call per table per step for the
+    /// lazy update (an optimizer with per-step scalars, as Adam's bias correction, overrides
+    /// it to compute them once).
     func applyRows(_ values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
                    rows: UnsafePointer<Int32>, count: Int, width: Int, stateOffset: Int) {
         for r in 0..<count {
             let at = Int(rows[r]) * width
-            apply(values + at, gradients: gradients + at, count: width, stateOffset: stateOffset + at)
+            apply(values + at, gradients: gradients + r * width, count: width, stateOffset: stateOffset + at)
         }
     }
 
