@@ -90,6 +90,18 @@ static size_t scan_avx2(const float *s, size_t j, size_t cols, float *hs, int32_
    first; pads to k with id −1 and score −∞, and copies the scores to out (may be NULL). */
 static void heap_finish(float *hs, int32_t *ids, size_t n, size_t k, float *out) {
     size_t filled = n;
+    if (n <= 32) {
+        /* A short list (top-10 is the common case) sorts faster by insertion than by
+           popping the heap: same order, best first. */
+        for (size_t i = 1; i < n; i++) {
+            const float vs = hs[i];
+            const int32_t vi = ids[i];
+            size_t j = i;
+            for (; j > 0 && better(vs, vi, hs[j - 1], ids[j - 1]); j--) { hs[j] = hs[j - 1]; ids[j] = ids[j - 1]; }
+            hs[j] = vs; ids[j] = vi;
+        }
+        n = 0;
+    }
     while (n > 0) {
         n--;
         float ws = hs[0]; int32_t wi = ids[0];
@@ -222,10 +234,11 @@ static unsigned td_tile_scalar(float *c, unsigned *hits, const float *a, const f
 }
 
 #if defined(__x86_64__)
-/* `mr` rows of the tile (a constant where inlined: 6 or 3). */
+/* `mr` rows of the tile (a constant where inlined: 6 or 3); the scores are stored only when
+   a lane hits or `store` asks. */
 CK_TARGET_AVX2 __attribute__((always_inline))
 static inline unsigned td_tile_avx2_rows(float *c, unsigned *hits, const float *a, const float *panel,
-                                         size_t width, const float *thr, const int mr) {
+                                         size_t width, const float *thr, const int mr, int store) {
     __m256 c0[TD_MR], c1[TD_MR];
     for (int r = 0; r < mr; r++) c0[r] = c1[r] = _mm256_setzero_ps();
 #pragma GCC unroll 4
@@ -242,13 +255,17 @@ static inline unsigned td_tile_avx2_rows(float *c, unsigned *hits, const float *
     unsigned any = 0;
     for (int r = 0; r < mr; r++) {
         const __m256 t = _mm256_set1_ps(thr[r]);
-        _mm256_storeu_ps(c + r * TD_NR, c0[r]);
-        _mm256_storeu_ps(c + r * TD_NR + 8, c1[r]);
         hits[r] = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(c0[r], t, _CMP_GE_OQ)) |
                   (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(c1[r], t, _CMP_GE_OQ)) << 8;
         any |= hits[r];
     }
     for (int r = mr; r < TD_MR; r++) hits[r] = 0;
+    /* The scores are read only for a hit or while a heap fills: most tiles store nothing. */
+    if (any || store)
+        for (int r = 0; r < mr; r++) {
+            _mm256_storeu_ps(c + r * TD_NR, c0[r]);
+            _mm256_storeu_ps(c + r * TD_NR + 8, c1[r]);
+        }
     return any;
 }
 
@@ -258,10 +275,11 @@ static inline unsigned td_tile_avx2_rows(float *c, unsigned *hits, const float *
    t's scores and hits go to c + t·96 and hits + t·6 as above; returns a mask with bit t set
    when tile t has a hit. One call per panel, the tiles' loop inlined. */
 typedef unsigned (*td_panel_fn)(float *c, unsigned *hits, const float *pack, const float *panel,
-                                size_t width, const float *thr, size_t slots);
+                                size_t width, const float *thr, size_t slots, int store);
 
 static unsigned td_panel_scalar(float *c, unsigned *hits, const float *pack, const float *panel,
-                                size_t width, const float *thr, size_t slots) {
+                                size_t width, const float *thr, size_t slots, int store) {
+    (void)store;
     unsigned mask = 0;
     for (size_t t = 0; t * TD_MR < slots; t++) {
         const size_t rows = slots - t * TD_MR < TD_MR ? slots - t * TD_MR : TD_MR;
@@ -275,20 +293,20 @@ static unsigned td_panel_scalar(float *c, unsigned *hits, const float *pack, con
 #if defined(__x86_64__)
 CK_TARGET_AVX2
 static unsigned td_panel_avx2(float *c, unsigned *hits, const float *pack, const float *panel,
-                              size_t width, const float *thr, size_t slots) {
+                              size_t width, const float *thr, size_t slots, int store) {
     unsigned mask = 0;
     size_t t = 0;
     for (; (t + 1) * TD_MR < slots; t++)
         if (td_tile_avx2_rows(c + t * TD_MR * TD_NR, hits + t * TD_MR, pack + t * width * TD_MR, panel, width,
-                              thr + t * TD_MR, TD_MR))
+                              thr + t * TD_MR, TD_MR, store))
             mask |= 1u << t;
     /* The last tile: 1 to 6 users, half a tile for up to 3. */
     const size_t rows = slots - t * TD_MR;
     const unsigned any = rows <= TD_MR / 2
         ? td_tile_avx2_rows(c + t * TD_MR * TD_NR, hits + t * TD_MR, pack + t * width * TD_MR, panel, width,
-                            thr + t * TD_MR, TD_MR / 2)
+                            thr + t * TD_MR, TD_MR / 2, store)
         : td_tile_avx2_rows(c + t * TD_MR * TD_NR, hits + t * TD_MR, pack + t * width * TD_MR, panel, width,
-                            thr + t * TD_MR, TD_MR);
+                            thr + t * TD_MR, TD_MR, store);
     return any ? mask | 1u << t : mask;
 }
 #endif
@@ -389,7 +407,7 @@ int ck_topk_dot(ck_isa isa, int32_t *out_ids, float *out_scores, const float *us
                 const size_t base = p * TD_NR;
                 const size_t valid = n - base < TD_NR ? n - base : TD_NR;
                 const unsigned vmask = valid == TD_NR ? 0xFFFFu : (1u << valid) - 1;
-                const unsigned any = panel_fn(c, hits, pack, panels + p * width * TD_NR, width, thr, slots);
+                const unsigned any = panel_fn(c, hits, pack, panels + p * width * TD_NR, width, thr, slots, filling != 0);
                 /* Tiles with a lane at a threshold, or every tile while some heap is not full. */
                 unsigned todo = filling ? (1u << tiles) - 1 : any;
                 while (todo) {
@@ -424,10 +442,17 @@ int ck_topk_dot(ck_isa isa, int32_t *out_ids, float *out_scores, const float *us
             heap_finish(hs + r * k, hi + r * k, fill[r], k, out_scores ? out_scores + (g0 + r) * k : NULL);
             memcpy(out_ids + (g0 + r) * k, hi + r * k, k * sizeof(int32_t));
             if (exclude_offsets) {
+                /* Clear the words the list set: one by one for a short list, all at once
+                   for a long one. */
                 uint64_t *b = bits + r * words;
-                for (int64_t e = exclude_offsets[g0 + r]; e < exclude_offsets[g0 + r + 1]; e++) {
-                    int32_t id = exclude_items[e];
-                    if (id >= 0 && (size_t)id < id_count) b[(uint32_t)id >> 6] = 0;
+                const int64_t e0 = exclude_offsets[g0 + r], e1 = exclude_offsets[g0 + r + 1];
+                if ((size_t)(e1 - e0) >= words / 2) {
+                    memset(b, 0, words * sizeof(uint64_t));
+                } else {
+                    for (int64_t e = e0; e < e1; e++) {
+                        const int32_t id = exclude_items[e];
+                        if (id >= 0 && (size_t)id < id_count) b[(uint32_t)id >> 6] = 0;
+                    }
                 }
             }
         }
