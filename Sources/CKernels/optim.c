@@ -69,9 +69,9 @@ static void adam_sweep(float *restrict param, float *restrict m, float *restrict
 /* The lazy step over a list of table rows. The gradient is compact: row r of the list
  * has its gradient at grad + r·width (ck_embedding_backward_compact's layout), read in
  * order; param, m and v are read at the listed rows, prefetched ahead. 8- and 32-float
- * rows, the common embedding widths, get loops of a known trip count. Compiled twice
- * (baseline and AVX2 + FMA): the expressions are those of adam_body, so a listed row moves
- * exactly as ck_adam_step moves it on the same ISA. */
+ * rows, the common embedding widths, get loops of a known trip count. The expressions are
+ * those of adam_body: ck_adam_rows runs it as adam_sweep's clones run (adam_rows_sweep);
+ * ck_adam_rows_isa runs a baseline or an AVX2 + FMA compilation of it, for tests. */
 static inline __attribute__((always_inline))
 void adam_rows_body(float *param, float *m, float *v, const float *grad,
                     const int32_t *rows, size_t row_count, size_t width, float alpha,
@@ -100,6 +100,16 @@ void adam_rows_body(float *param, float *m, float *v, const float *grad,
 static void adam_rows_scalar(float *param, float *m, float *v, const float *grad,
                              const int32_t *rows, size_t row_count, size_t width, float alpha,
                              float beta1, float beta2, float epsilon, float keep) {
+    adam_rows_body(param, m, v, grad, rows, row_count, width, alpha, beta1, beta2, epsilon, keep);
+}
+
+/* What ck_adam_rows runs: chosen by the same clone resolver as adam_sweep, so a listed row
+   moves exactly as ck_adam_step moves it on any CPU (a CPU with AVX2 and FMA but without
+   the rest of x86-64-v3 gets the baseline clone of both). */
+CK_CLONES
+static void adam_rows_sweep(float *param, float *m, float *v, const float *grad,
+                            const int32_t *rows, size_t row_count, size_t width, float alpha,
+                            float beta1, float beta2, float epsilon, float keep) {
     adam_rows_body(param, m, v, grad, rows, row_count, width, alpha, beta1, beta2, epsilon, keep);
 }
 
@@ -146,8 +156,9 @@ int ck_adam_rows_isa(ck_isa isa, float *param, float *m, float *v, const float *
 void ck_adam_rows(float *param, float *m, float *v, const float *grad, const int32_t *rows,
                   size_t row_count, size_t width, float learning_rate, float beta1, float beta2,
                   float epsilon, uint64_t step, float weight_decay) {
-    (void)ck_adam_rows_isa(CK_ISA_AUTO, param, m, v, grad, rows, row_count, width, learning_rate,
-                           beta1, beta2, epsilon, step, weight_decay);
+    float keep = weight_decay > 0.0f ? 1.0f - learning_rate * weight_decay : 1.0f;
+    adam_rows_sweep(param, m, v, grad, rows, row_count, width, adam_alpha(learning_rate, beta1, beta2, step),
+                    beta1, beta2, epsilon, keep);
 }
 
 CK_CLONES

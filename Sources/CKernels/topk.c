@@ -193,7 +193,7 @@ void ck_topk(int32_t *out_ids, float *out_scores, const float *scores, size_t ro
 /* Users scored together against each panel (16 tiles): the panel (16·width floats) is read
    from memory once per group and stays in L1 for the group's tiles. */
 #define TD_GROUP CK_TOPK_DOT_GROUP
-_Static_assert((TD_GROUP + TD_MR - 1) / TD_MR <= 32, "a group's tiles must fit a 32-bit mask");
+_Static_assert((TD_GROUP + TD_MR - 1) / TD_MR < 32, "a group's tiles must fit a 32-bit mask (1u << tiles)");
 /* Panels between two checks of the norm bound (and repacks of the users still scoring). */
 #define TD_CHUNK 4
 

@@ -11,10 +11,13 @@ import Testing
     /// make every dot product exact in Float, so ties are plentiful and the ids must equal
     /// the sorted reference (score descending, ties to the lower id, exclusions skipped,
     /// −1 padding past the candidates); every tile variant, with and without the norm bound,
-    /// at edge shapes (1–101 users across the 6-row tile and the 96-user group, 1–250 items
-    /// across the 16-item panel, widths 1–65, k from 1 past the catalog).
+    /// at edge shapes (1–101 users across the 6-row tile, the 3-row half tile of a group's
+    /// last 1–3 users and the 96-user group, 1–600 items across the 16-item panel, widths
+    /// 1–65, k from 1 past the catalog). Every fifth user excludes only a couple of items
+    /// (its exclusion bits are cleared one by one; long lists clear the whole bitmap).
     @Test(arguments: [(1, 1, 1, 1), (5, 15, 3, 4), (6, 16, 16, 10), (7, 17, 64, 10), (49, 100, 65, 7),
-                      (101, 250, 8, 10), (13, 40, 5, 45), (48, 33, 2, 33)])
+                      (101, 250, 8, 10), (13, 40, 5, 45), (48, 33, 2, 33), (8, 40, 8, 10), (9, 40, 8, 10),
+                      (98, 256, 8, 10), (99, 600, 8, 10)])
     func fusedKernelMatchesExactReference(shape: (Int, Int, Int, Int)) throws {
         let (rows, n, w, k) = shape
         var rng = TestRNG(UInt64(rows * 1_000 + n * 10 + w))
@@ -24,6 +27,7 @@ import Testing
         var offsets: [Int64] = [0], flat: [Int32] = [], excludes: [Set<Int32>] = []
         for r in 0..<rows {
             var ex = (0..<Int32(n)).filter { _ in r % 3 != 0 && rng.next() % 4 == 0 }
+            if r % 5 == 1 { ex = Array(ex.prefix(2)) }
             if let first = ex.first { ex.append(first) }
             excludes.append(Set(ex)); flat += ex; offsets.append(Int64(flat.count))
         }

@@ -92,8 +92,10 @@ public final class Parameter {
 }
 
 /// The rows of a row-sparse parameter that the current step's backward pass wrote, each
-/// once, in first-touch order. Fixed capacity (one entry per row) allocated at build time,
-/// so tracking allocates nothing per step.
+/// once, in first-touch order. The row list has a fixed capacity (one entry per row)
+/// allocated at build time; a lazy table's compact gradient (below) is allocated on the
+/// first step and grows only when a step can touch more rows than any before (a larger
+/// batch), so steady-state steps allocate nothing.
 ///
 /// A lazily updated table (``EmbeddingUpdate/lazy``) keeps its step's gradient here, in
 /// *compact* rows: the gradient of row `list[s]` is `compactGradient[s·width ..< (s+1)·width]`

@@ -9,8 +9,10 @@ final class ParameterArena {
     /// Row-sparse parameters updated lazily (only touched rows), in arena order.
     let lazySegments: [LazySegment]
 
-    /// Every row-sparse parameter (lazy or dense update), in arena order: its gradient is
-    /// zero outside the rows the last backward touched.
+    /// Every row-sparse parameter (lazy or dense update), in arena order. A dense-update
+    /// table's gradient slice is zero outside the rows the last backward touched; a lazy
+    /// table's step gradient is in its `TouchedRows`' compact rows, and its slice is only
+    /// written by `expandLazyGradients()` (gradient checks).
     let sparseSegments: [LazySegment]
 
     struct LazySegment {
@@ -44,9 +46,9 @@ final class ParameterArena {
     /// train on one thread, since the touched-row bookkeeping is per model.
     let hasRowSparseParameters: Bool
 
-    /// Whether every gradient is finite. Row-sparse slices are zero outside their touched
-    /// rows, so only those rows are read there: a step over a large embedding table checks
-    /// what the batch wrote, not the whole table.
+    /// Whether every gradient is finite. For row-sparse tables only what the batch wrote is
+    /// read (a dense-update table's touched rows, a lazy table's compact rows), not the
+    /// whole table.
     func gradientsFinite() -> Bool {
         var start = 0
         for s in 0..<sparseSegments.count {   // index loop: no iterator in debug builds

@@ -31,7 +31,9 @@ public struct BatchRecommendations<UserID: EntityID, ItemID: EntityID>: Sendable
     public var startIndex: Int { 0 }
     public var endIndex: Int { users.count }
 
-    /// Row r: the user and their items and scores, best first.
+    /// Row r: the user and their items and scores, best first. The slices keep the flat
+    /// arrays' indices (they start at `offsets[r]`, not 0): iterate them, or take `.first`
+    /// or `Array(_:)`.
     public subscript(r: Int) -> (user: UserID, items: ArraySlice<ItemID>, scores: ArraySlice<Float>) {
         (users[r], items[offsets[r]..<offsets[r + 1]], scores[offsets[r]..<offsets[r + 1]])
     }

@@ -41,9 +41,11 @@ struct TopKServer: Sendable {
         // `pruning` is off) only as far into the norm-ordered catalog as the bound requires.
         if let dot = model as? any DotProductScoring, let index = dot.normOrdered {
             let prune = pruning
-            // Whole groups of the kernel's (a block of 128 users would leave groups of 32).
+            // Whole groups of the kernel's, in every thread's share and every block (a block
+            // of 128 users would leave groups of 32); only the last share can end in a part.
             let group = RecKernels.topKDotGroup, dotBlock = max(1, (block + group - 1) / group) * group
-            Parallel.forEachBlock(users.count, blockSize: max(share, 1), threads: threads) { part in
+            let dotShare = (share + group - 1) / group * group
+            Parallel.forEachBlock(users.count, blockSize: max(dotShare, 1), threads: threads) { part in
                 let w = index.width
                 let vectors = UnsafeMutablePointer<Float>.allocate(capacity: min(dotBlock, part.count) * w)
                 defer { vectors.deallocate() }
