@@ -2,7 +2,9 @@
  * BPR matrix factorisation, one SGD epoch (Rendle, Freudenthaler, Gantner and
  * Schmidt-Thieme 2009). Interactions come as CSR rows (sorted item ids per user); a
  * positive pair is drawn uniformly among all interactions, a negative item uniformly
- * (or in proportion to its popularity) among items the user does not have (checked by binary search in the sorted row).
+ * (or in proportion to its popularity) among items the user does not have (checked by binary search in the sorted row):
+ * redrawn until it is one, or (skip_liked, as implicit's verify_negative_samples) drawn
+ * once, the whole sample skipped when the user has it.
  * Factors are row-major (users×k, items×k); the item bias is a separate vector.
  */
 #include "ckernels.h"
@@ -43,21 +45,45 @@ static size_t owner(const int64_t *row_start, size_t users, size_t p) {
 double ck_bpr_epoch(float *user_factors, float *item_factors, float *item_bias, size_t k,
                     const int64_t *row_start, const int32_t *cols, size_t users, size_t items,
                     size_t samples, float learning_rate, float regularization, int popular_negatives,
-                    uint64_t *rng) {
+                    int skip_liked, size_t candidates, uint64_t *rng) {
     size_t nnz = (size_t)row_start[users];
     if (nnz == 0 || items < 2) return 0.0;
-    size_t correct = 0;
+    size_t correct = 0, updates = 0;
     for (size_t s = 0; s < samples; s++) {
         size_t p = below(rng, nnz);
         size_t u = owner(row_start, users, p);
-        const int32_t *row = cols + row_start[u];
         size_t n = (size_t)(row_start[u + 1] - row_start[u]);
+        const int32_t *row = cols + row_start[u];
         if (n >= items) continue; /* a user with every item has no negative */
-        int32_t i = cols[p], j;
-        do {
-            j = popular_negatives ? cols[below(rng, nnz)] : (int32_t)below(rng, items);
-        } while (has_item(row, n, j));
-        float *pu = user_factors + u * k, *qi = item_factors + (size_t)i * k, *qj = item_factors + (size_t)j * k;
+        int32_t i = cols[p], j = -1;
+        float *pu = user_factors + u * k;
+        float best = -INFINITY;
+        for (size_t c = 0; c < candidates; c++) {
+            int32_t cand;
+            if (skip_liked) {
+                /* implicit's rule: one draw; a negative the user has costs the draw (the
+                 * sample, when no candidate is left). */
+                cand = popular_negatives ? cols[below(rng, nnz)] : (int32_t)below(rng, items);
+                if (has_item(row, n, cand)) continue;
+            } else {
+                /* Redraw; a user holding every item that has interactions would never get a
+                 * popular negative, so after 64 misses the draw turns uniform (n < items: ends). */
+                int misses = 0;
+                do {
+                    cand = popular_negatives && misses < 64 ? cols[below(rng, nnz)] : (int32_t)below(rng, items);
+                    misses++;
+                } while (has_item(row, n, cand));
+            }
+            if (candidates == 1) { j = cand; break; }
+            /* Several candidates: the one the model ranks highest (dynamic negative sampling). */
+            const float *q = item_factors + (size_t)cand * k;
+            float score = item_bias[cand];
+            for (size_t f = 0; f < k; f++) score += pu[f] * q[f];
+            if (j < 0 || score > best) { best = score; j = cand; }
+        }
+        if (j < 0) continue;
+        updates++;
+        float *qi = item_factors + (size_t)i * k, *qj = item_factors + (size_t)j * k;
         float x = item_bias[i] - item_bias[j];
         for (size_t f = 0; f < k; f++) x += pu[f] * (qi[f] - qj[f]);
         if (x > 0) correct++;
@@ -72,5 +98,5 @@ double ck_bpr_epoch(float *user_factors, float *item_factors, float *item_bias, 
         item_bias[i] += learning_rate * (z - regularization * item_bias[i]);
         item_bias[j] += learning_rate * (-z - regularization * item_bias[j]);
     }
-    return samples ? (double)correct / (double)samples : 0.0;
+    return updates ? (double)correct / (double)updates : 0.0;
 }

@@ -36,6 +36,9 @@ struct Evaluate: ParsableCommand {
                 var r = search.test
                 r.model = "\(name) [\(search.best)]"
                 results.append(r)
+                if verbose {
+                    FileHandle.standardError.write("\(EvaluationResult.table(search.trials.map(\.validation)))\n".data(using: .utf8)!)
+                }
                 FileHandle.standardError.write("  \(name): tuned over \(grid.count) settings on valid/ → \(search.best)\n".data(using: .utf8)!)
             } else {
                 let algorithm = try ModelGrid.defaults(name, dataset: data, verbose: verbose)
@@ -114,6 +117,16 @@ enum ModelGrid {
                 for lr: Float in [0.01, 0.05] {
                     for reg: Float in [0.001, 0.01] {
                         out.append(BPR(factors: 64, learningRate: lr, regularization: reg, iterations: 100, popularNegatives: popular))
+                    }
+                }
+            }
+            // implicit's sampling (popular negatives, a liked draw skips the sample) at its
+            // 100 factors, alone or with the harder of two negatives.
+            for candidates in [1, 2] {
+                for lr: Float in [0.01, 0.05] {
+                    for reg: Float in [0.001, 0.01] {
+                        out.append(BPR(factors: 100, learningRate: lr, regularization: reg, iterations: 100, popularNegatives: true,
+                                       skipsLikedNegatives: true, negativeCandidates: candidates))
                     }
                 }
             }

@@ -26,6 +26,8 @@ let plantedAlgorithms: [any RecommenderAlgorithm] = [
     ImplicitALS(factors: 2, regularization: 1, alpha: 5, iterations: 10, solver: .cholesky),
     EASE(lambda: 1),
     BPR(factors: 4, learningRate: 0.05, regularization: 0.01, iterations: 300),
+    BPR(factors: 4, learningRate: 0.05, regularization: 0.01, iterations: 300, skipsLikedNegatives: true),
+    BPR(factors: 4, learningRate: 0.05, regularization: 0.01, iterations: 300, skipsLikedNegatives: true, negativeCandidates: 2),
     NeuMF(gmfFactors: 4, mlpLayers: [8, 8], epochs: 60, batchSize: 64, learningRate: 0.01, embeddingUpdate: .lazy),
     NeuMF(gmfFactors: 4, mlpLayers: [8, 8], epochs: 40, batchSize: 64, learningRate: 0.01, embeddingUpdate: .dense, pretrain: true),
     TwoTower(features: ItemFeatures(itemCount: 20) { ["group\($0 / 10)"] }, factors: 4, featureUnits: 4, epochs: 40,

@@ -374,7 +374,7 @@ struct RoundTripPlay: Sendable {
                                    iterations: small(1...3, &rng), solver: .cholesky, seed: rng.next())
         case 4: return EASE(lambda: Float(0.5 + rng.unit() * 20), binary: rng.next() % 2 == 0)
         case 5: return BPR(factors: small(1...6, &rng), iterations: small(1...5, &rng),
-                           popularNegatives: rng.next() % 2 == 0, seed: rng.next())
+                           popularNegatives: rng.next() % 2 == 0, skipsLikedNegatives: rng.next() % 2 == 0, seed: rng.next())
         default: return Transformed(ImplicitALS(factors: small(1...4, &rng), iterations: 2), .log)
         }
     }

@@ -319,15 +319,19 @@ int ck_ials_solve_cholesky_isa(ck_isa isa, float *x, const float *y, const float
 /// One epoch of BPR matrix factorisation (Rendle et al. 2009) by SGD: `samples` draws of
 /// a user's positive item i (uniform over interactions) and a negative j (uniform over
 /// items, or with `popular_negatives` drawn like i, i.e. by popularity, as `implicit`
-/// does; redrawn while the user has it), each step raising σ(x_ui − x_uj) with
+/// does; redrawn while the user has it, or with `skip_liked` drawn once and the sample
+/// skipped when the user has it, as `implicit`'s verify_negative_samples; with
+/// `candidates` > 1, that many such draws and the one scoring highest for the user, i.e.
+/// dynamic negative sampling, Zhang et al. 2013), each step raising σ(x_ui − x_uj) with
 /// x_ui = u·v_i + b_i: u += lr(z(v_i − v_j) − reg·u), v_i += lr(z·u − reg·v_i),
 /// v_j += lr(−z·u − reg·v_j), b_i += lr(z − reg·b_i), b_j += lr(−z − reg·b_j), z = σ(−x_uij).
-/// `rng` is a xorshift state (non-zero) advanced in place. Returns the fraction of draws
-/// already ranked right (x_uij > 0), a training-progress measure.
+/// `rng` is a xorshift state (non-zero) advanced in place. Returns the fraction of the
+/// steps taken (samples not skipped) whose pair was already ranked right (x_uij > 0), a
+/// training-progress measure.
 double ck_bpr_epoch(float *user_factors, float *item_factors, float *item_bias, size_t k,
                     const int64_t *row_start, const int32_t *cols, size_t users, size_t items,
                     size_t samples, float learning_rate, float regularization, int popular_negatives,
-                    uint64_t *rng);
+                    int skip_liked, size_t candidates, uint64_t *rng);
 
 /// Asks the system for transparent huge pages behind `p` (2 MiB aligned) … `p + bytes`
 /// (Linux madvise; a hint, ignored elsewhere): big tables read at random rows then miss

@@ -133,12 +133,14 @@ enum Parallel {
 }
 
 extension RecKernels {
-    /// One BPR epoch; returns the fraction of sampled pairs already ordered right.
+    /// One BPR epoch; returns the fraction of the steps taken whose pair was already ordered right.
     static func bprEpoch(users: UnsafeMutablePointer<Float>, items: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>,
                          factors: Int, rowStart: UnsafePointer<Int64>, columns: UnsafePointer<Int32>, userCount: Int,
                          itemCount: Int, samples: Int, learningRate: Float, regularization: Float,
-                         popularNegatives: Bool, rng: inout UInt64) -> Double {
-        ck_bpr_epoch(users, items, bias, factors, rowStart, columns, userCount, itemCount, samples,
-                     learningRate, regularization, popularNegatives ? 1 : 0, &rng)
+                         popularNegatives: Bool, skipLiked: Bool, candidates: Int = 1,
+                         rng: inout UInt64) -> Double {
+        precondition(candidates >= 1)
+        return ck_bpr_epoch(users, items, bias, factors, rowStart, columns, userCount, itemCount, samples,
+                            learningRate, regularization, popularNegatives ? 1 : 0, skipLiked ? 1 : 0, candidates, &rng)
     }
 }

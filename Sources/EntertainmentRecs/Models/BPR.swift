@@ -17,10 +17,22 @@ public struct BPR: RecommenderAlgorithm {
     public var seed: UInt64
     /// Draw negatives in proportion to popularity (as `implicit`) rather than uniformly.
     public var popularNegatives: Bool
+    /// What a negative draw the user already has does: with `true` the sample is skipped
+    /// (one draw per sample, as `implicit`'s `verify_negative_samples`), so a user whose
+    /// items hold much of the drawing mass (a heavy user, under popular negatives) takes
+    /// fewer steps; with `false` it is redrawn, every sample is a step.
+    public var skipsLikedNegatives: Bool
+    /// Negative candidates per sample: with more than 1, the one the current model scores
+    /// highest for the user is the step's negative (dynamic negative sampling, Zhang et al.
+    /// 2013): hard negatives, which full-catalog ranking rewards. 1 is plain BPR.
+    public var negativeCandidates: Int
 
     public init(factors: Int = 64, learningRate: Float = 0.05, regularization: Float = 0.01,
-                iterations: Int = 100, popularNegatives: Bool = true, seed: UInt64 = 42) {
+                iterations: Int = 100, popularNegatives: Bool = true, skipsLikedNegatives: Bool = false,
+                negativeCandidates: Int = 1, seed: UInt64 = 42) {
         self.popularNegatives = popularNegatives
+        self.skipsLikedNegatives = skipsLikedNegatives
+        self.negativeCandidates = negativeCandidates
         self.factors = factors
         self.learningRate = learningRate
         self.regularization = regularization
@@ -30,18 +42,30 @@ public struct BPR: RecommenderAlgorithm {
 
     public var name: String { "bpr" }
     public var description: String {
-        "bpr(factors: \(factors), lr: \(learningRate), reg: \(regularization), iterations: \(iterations), negatives: \(popularNegatives ? "popular" : "uniform"))"
+        "bpr(factors: \(factors), lr: \(learningRate), reg: \(regularization), iterations: \(iterations), negatives: \(popularNegatives ? "popular" : "uniform")\(skipsLikedNegatives ? ", skip liked" : "")\(negativeCandidates > 1 ? ", best of \(negativeCandidates)" : ""))"
     }
 
     public func fit(_ matrix: InteractionMatrix) throws -> any ScoringModel {
         guard factors > 0, factors <= 1024 else { throw RecommenderError.invalidArgument("factors must be in 1...1024, got \(factors)") }
         guard learningRate > 0, learningRate.isFinite else { throw RecommenderError.invalidArgument("learning rate must be > 0, got \(learningRate)") }
         guard regularization >= 0, regularization.isFinite else { throw RecommenderError.invalidArgument("regularization must be ≥ 0, got \(regularization)") }
+        guard negativeCandidates >= 1, negativeCandidates <= 1024 else {
+            throw RecommenderError.invalidArgument("negative candidates must be in 1...1024, got \(negativeCandidates)")
+        }
         guard matrix.count > 0 else { throw RecommenderError.emptyData("no interactions to rank") }
         var rng = SeededGenerator(seed: seed)
-        // Small random start (as implicit: (rand − 0.5)/factors).
+        // Small random start (as implicit: (rand − 0.5)/factors); zero rows for users and
+        // items without interactions (as implicit: nothing would train them).
         var u = (0..<(matrix.userCount * factors)).map { _ in (rng.nextUnitFloat() - 0.5) / Float(factors) }
         var v = (0..<(matrix.itemCount * factors)).map { _ in (rng.nextUnitFloat() - 0.5) / Float(factors) }
+        var itemCounts = [Int](repeating: 0, count: matrix.itemCount)
+        for i in matrix.items { itemCounts[Int(i)] += 1 }
+        for i in 0..<matrix.itemCount where itemCounts[i] == 0 {
+            for f in 0..<factors { v[i * factors + f] = 0 }
+        }
+        for r in 0..<matrix.userCount where matrix.rowStart[r] == matrix.rowStart[r + 1] {
+            for f in 0..<factors { u[r * factors + f] = 0 }
+        }
         var b = [Float](repeating: 0, count: matrix.itemCount)
         var state = rng.next() | 1
         let starts = matrix.rowStart.map(Int64.init)
@@ -56,7 +80,7 @@ public struct BPR: RecommenderAlgorithm {
                                                     userCount: matrix.userCount, itemCount: matrix.itemCount,
                                                     samples: matrix.count, learningRate: learningRate,
                                                     regularization: regularization, popularNegatives: popularNegatives,
-                                                    rng: &state)
+                                                    skipLiked: skipsLikedNegatives, candidates: negativeCandidates, rng: &state)
                             }
                         }
                     }
