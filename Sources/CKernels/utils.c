@@ -100,3 +100,52 @@ void ck_advise_huge_pages(void *p, size_t bytes) {
     (void)bytes;
 #endif
 }
+
+/* Products with a mostly-zero left operand (the dropped-out bag-of-items input of an
+ * autoencoder): only the nonzero entries of A are visited, each one adding a scaled row
+ * of the other operand. */
+size_t ck_count_nonzero(const float *x, size_t n) {
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) count += x[i] != 0.0f;
+    return count;
+}
+
+CK_CLONES
+void ck_sgemm_sparse_a(size_t m, size_t n, size_t k, const float *restrict a,
+                       const float *restrict b, float *restrict c) {
+    for (size_t r = 0; r < m; r++) {
+        float *restrict cr = c + r * n;
+        memset(cr, 0, n * sizeof(float));
+        for (size_t p = 0; p < k; p++) {
+            const float v = a[r * k + p];
+            if (v == 0.0f) continue;
+            const float *restrict bp = b + p * n;
+            for (size_t j = 0; j < n; j++) cr[j] += v * bp[j];
+        }
+    }
+}
+
+CK_CLONES
+void ck_sgemm_sparse_at(size_t m, size_t n, size_t k, const float *restrict a,
+                        const float *restrict d, float *restrict c) {
+    memset(c, 0, k * n * sizeof(float));
+    for (size_t r = 0; r < m; r++) {
+        const float *restrict dr = d + r * n;
+        for (size_t p = 0; p < k; p++) {
+            const float v = a[r * k + p];
+            if (v == 0.0f) continue;
+            float *restrict cp = c + p * n;
+            for (size_t j = 0; j < n; j++) cp[j] += v * dr[j];
+        }
+    }
+}
+
+void ck_sub_diagonal_product(float *y, const float *x, const float *w, size_t m, size_t n) {
+    for (size_t r = 0; r < m; r++) {
+        float *yr = y + r * n;
+        const float *xr = x + r * n;
+        for (size_t i = 0; i < n; i++) {
+            if (xr[i] != 0.0f) yr[i] -= xr[i] * w[i * n + i];
+        }
+    }
+}

@@ -14,6 +14,8 @@ struct Evaluate: ParsableCommand {
     var model = "all"
     @Flag(help: "Tune each model's hyperparameters on valid/ (grid search), then report test.")
     var tune = false
+    @Option(help: "Without --tune: the split to fit and report, test (train.tsv → test.tsv) or valid (valid/train.tsv → valid/test.tsv, for exploring settings without touching test).")
+    var split: Split = .test
     @Option(help: "Evaluation threads (default: all cores).")
     var threads: Int?
     @Flag(help: "Report training progress (neural models: one line per epoch).")
@@ -21,12 +23,16 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Write results as JSON to this file.")
     var json: String?
 
+    /// Which split a run without `--tune` fits and reports.
+    enum Split: String, ExpressibleByArgument, CaseIterable { case test, valid }
+
     func run() throws {
         let start = ContinuousClock.now
         let data = try BenchmarkDataset.load(from: benchmark)
         FileHandle.standardError.write("\(data.name): \(data.userCount) users, \(data.itemCount) items, \(data.test.train.count) training interactions\n".data(using: .utf8)!)
         let evaluator = Evaluator(threadCount: threads)
         let names = model == "all" ? ModelGrid.names : model.split(separator: ",").map(String.init)
+        if tune && split == .valid { throw ValidationError("--tune tunes on valid/ and reports test; drop --split valid") }
         var results: [EvaluationResult] = []
         for name in names {
             let t0 = ContinuousClock.now
@@ -42,12 +48,15 @@ struct Evaluate: ParsableCommand {
                 FileHandle.standardError.write("  \(name): tuned over \(grid.count) settings on valid/ → \(search.best)\n".data(using: .utf8)!)
             } else {
                 let algorithm = try ModelGrid.defaults(name, dataset: data, verbose: verbose)
-                let fitted = try algorithm.fit(data.test.train)
-                results.append(try evaluator.evaluate(fitted, on: data.test, modelName: "\(name) [\(algorithm)]", splitName: "test"))
+                let chosen = split == .valid ? data.validation : data.test
+                let t1 = ContinuousClock.now
+                let fitted = try algorithm.fit(chosen.train)
+                FileHandle.standardError.write("  \(name) fitted in \(ContinuousClock.now - t1)\n".data(using: .utf8)!)
+                results.append(try evaluator.evaluate(fitted, on: chosen, modelName: "\(name) [\(algorithm)]", splitName: split.rawValue))
             }
             FileHandle.standardError.write("  \(name) done in \(ContinuousClock.now - t0)\n".data(using: .utf8)!)
         }
-        print("\(data.name) (test split)")
+        print("\(data.name) (\(tune ? "test" : split.rawValue) split)")
         print(EvaluationResult.table(results))
         if let json { try EvaluationResult.jsonData(results).write(to: URL(fileURLWithPath: json)) }
         FileHandle.standardError.write("total \(ContinuousClock.now - start)\n".data(using: .utf8)!)
@@ -56,7 +65,7 @@ struct Evaluate: ParsableCommand {
 
 /// Default settings and tuning grids per model.
 enum ModelGrid {
-    static let names = ["popularity", "itemknn", "ials", "ease", "bpr", "neumf", "twotower", "multdae", "rerank"]
+    static let names = ["popularity", "itemknn", "ials", "ease", "bpr", "neumf", "twotower", "multdae", "edlae", "rerank"]
 
     /// Side features from `items.tsv` (two-tower, reranker): genres where the dataset has
     /// them (ml-100k) and the words of the titles (game titles, artist names), the 512
@@ -86,6 +95,9 @@ enum ModelGrid {
                                           objective: .inBatchSoftmax(temperature: 0.1), verbose: verbose)
         case "twotower": TwoTower(features: itemFeatures(dataset), verbose: verbose)
         case "multdae": MultDAE(verbose: verbose)
+        // Steck's full-rank denoising linear autoencoder with a zero diagonal, trained by fit:
+        // λ 50, input dropout 0.25, Adam 0.005 (cosine decay), 50 epochs of batch 256.
+        case "edlae": EDLAE(verbose: verbose)
         case "rerank": MLPReranker(base: EASE(lambda: 200), features: itemFeatures(dataset), verbose: verbose)
         // The seed MLP over iALS's candidates (for catalogs where EASE's inverse is slow).
         case "rerank-ials": MLPReranker(base: try defaults("ials", dataset: dataset), features: itemFeatures(dataset),
@@ -143,6 +155,10 @@ enum ModelGrid {
             return [200, 600].flatMap { hidden in
                 [20, 50, 100].map { MultDAE(hidden: hidden, epochs: $0, verbose: verbose) }
             }
+        case "edlae":
+            // λ around EASE's best (50 on steam-200k and lastfm-2k), more dropout, a smaller rate.
+            return [Float(20), 50, 100].map { EDLAE(lambda: $0, verbose: verbose) }
+                + [EDLAE(dropout: 0.5, verbose: verbose), EDLAE(learningRate: 0.002, verbose: verbose)]
         case "twotower":
             let features = itemFeatures(dataset)
             return [5, 10, 20].flatMap { epochs in

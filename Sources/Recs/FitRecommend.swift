@@ -29,7 +29,7 @@ struct Fit: ParsableCommand {
     var format: DataFormat
     @Option(help: "The dataset folder (e.g. the one holding u.data and u.item).")
     var data: String
-    @Option(help: "Model: popularity, itemknn, ials, ease, bpr, neumf, multdae, twotower (uses the catalog's genres/tags).")
+    @Option(help: "Model: popularity, itemknn, ials, ease, bpr, neumf, multdae, edlae, twotower (uses the catalog's genres/tags).")
     var model = "ials"
     @Option(help: "Where to save the fitted recommender.")
     var output: String
@@ -86,8 +86,9 @@ struct Fit: ParsableCommand {
         case "bpr": BPR()
         case "neumf": NeuMF()
         case "multdae": MultDAE()
+        case "edlae": EDLAE()
         case "twotower": TwoTower.fromCatalog()
-        default: throw ValidationError("unknown model '\(name)'; choose popularity, itemknn, ials, ease, bpr, neumf, multdae or twotower")
+        default: throw ValidationError("unknown model '\(name)'; choose popularity, itemknn, ials, ease, bpr, neumf, multdae, edlae or twotower")
         }
     }
 }

@@ -33,6 +33,7 @@ let plantedAlgorithms: [any RecommenderAlgorithm] = [
     TwoTower(features: ItemFeatures(itemCount: 20) { ["group\($0 / 10)"] }, factors: 4, featureUnits: 4, epochs: 40,
              batchSize: 64, learningRate: 0.01),
     MultDAE(hidden: 16, dropout: 0.2, epochs: 200, batchSize: 8, learningRate: 0.01),
+    EDLAE(lambda: 1, dropout: 0.2, epochs: 60, batchSize: 8, learningRate: 0.01),
     NeuMF(gmfFactors: 4, mlpLayers: [8, 8], epochs: 40, batchSize: 64, learningRate: 0.01, objective: .bpr),
     TwoTower(features: ItemFeatures(itemCount: 20) { ["group\($0 / 10)"] }, factors: 4, featureUnits: 4, epochs: 40,
              batchSize: 64, learningRate: 0.01, objective: .bpr),

@@ -42,7 +42,8 @@ import Testing
         for algorithm in [NeuMF(gmfFactors: 4, mlpLayers: [8, 4], epochs: 3, pretrain: true) as any RecommenderAlgorithm,
                           NeuMF(gmfFactors: 0, mlpLayers: [8, 4], epochs: 2), NeuMF(gmfFactors: 4, mlpLayers: [], epochs: 2),
                           TwoTower(features: features, factors: 4, featureUnits: 3, epochs: 2),
-                          MultDAE(hidden: 8, epochs: 2, batchSize: 8)] {
+                          MultDAE(hidden: 8, epochs: 2, batchSize: 8),
+                          EDLAE(lambda: 2, dropout: 0.25, epochs: 3, batchSize: 8, learningRate: 0.01)] {
             let a = try algorithm.fit(m), b = try algorithm.fit(m)
             #expect(a.scores(forUser: 3, training: m) == b.scores(forUser: 3, training: m), "\(algorithm) is not reproducible")
             guard let p = a as? any PersistableModel else { Issue.record("\(algorithm) cannot be saved"); continue }
@@ -66,6 +67,8 @@ import Testing
             TwoTower(features: ItemFeatures(itemCount: 5) { _ in ["x"] }),
             TwoTower(features: ItemFeatures(itemCount: 20) { _ in [] }, factors: 0),
             MultDAE(hidden: 0), MultDAE(dropout: 1), MultDAE(learningRate: -1),
+            EDLAE(lambda: -1), EDLAE(lambda: .nan), EDLAE(dropout: 1), EDLAE(epochs: -1), EDLAE(batchSize: 0),
+            EDLAE(learningRate: 0), EDLAE(memoryLimit: 1000),
         ]
         for algorithm in bad { #expect(throws: RecommenderError.self, "\(algorithm)") { try algorithm.fit(m) } }
         // A user holding every item leaves no negative to sample.
@@ -89,6 +92,45 @@ import Testing
             for j in 0..<6 { z += h[j] * Double(model.decoderKernel[j * 10 + i]) }
             #expect(abs(z - Double(s[i])) < 1e-4)
         }
+    }
+
+    /// Twenty items in ten pairs (2p, 2p + 1); every user holds two whole pairs. Only an
+    /// item-to-item map knows each item's partner: given one item, EDLAE must rank its
+    /// partner above every other item, and the item itself must not be predicted from
+    /// itself (zero diagonal).
+    @Test func edlaeLearnsItemPairs() throws {
+        var u: [Int32] = [], i: [Int32] = []
+        for user in 0..<90 {
+            let p = user % 10, q = (p + 1 + user / 10) % 10
+            for item in [2 * p, 2 * p + 1, 2 * q, 2 * q + 1].sorted() { u.append(Int32(user)); i.append(Int32(item)) }
+        }
+        let m = try InteractionMatrix(userCount: 90, itemCount: 20, users: u, items: i, weights: Array(repeating: 1, count: u.count))
+        for dropout: Float in [0, 0.5] {
+            let model = try EDLAE(lambda: 1, dropout: dropout, epochs: 100, batchSize: 16, learningRate: 0.02).fit(m)
+            let weights = (model as! EDLAEModel).weights
+            #expect((0..<20).allSatisfy { weights[$0 * 21] == 0 })
+            for item in 0..<20 {
+                var s = [Float](repeating: 0, count: 20)
+                s.withUnsafeMutableBufferPointer { model.scores(forHistory: UserHistory(items: [Int32(item)]), into: $0) }
+                let partner = item ^ 1
+                #expect(s[item] == 0)
+                #expect((0..<20).allSatisfy { $0 == partner || s[$0] < s[partner] }, "dropout \(dropout): item \(item) → \(s)")
+            }
+            let similar = [Float](unsafeUninitializedCapacity: 20) { b, n in model.similarities(toItem: 4, into: b); n = 20 }
+            #expect((0..<20).allSatisfy { $0 == 4 || $0 == 5 || similar[$0] < similar[5] })
+        }
+    }
+
+    /// Without dropout, EDLAE's objective is EASE's (λ in the same units): trained long
+    /// enough by Adam through `fit`, its weights come to EASE's closed form.
+    @Test func edlaeWithoutDropoutConvergesToEASE() throws {
+        let (m, _) = checkerboard(users: 24, items: 12)
+        let lambda: Float = 4
+        let ease = (try EASE(lambda: lambda).fit(m) as! EASEModel).weights
+        let edlae = (try EDLAE(lambda: lambda, dropout: 0, epochs: 400, batchSize: 24, learningRate: 0.02).fit(m) as! EDLAEModel).weights
+        let scale = ease.map(abs).max()!
+        let worst = zip(ease, edlae).map { abs($0 - $1) }.max()!
+        #expect(worst < 0.02 * scale, "largest difference \(worst) against EASE's largest weight \(scale)")
     }
 
     @Test func negativeSamplerSkipsPositivesAndIsSeeded() throws {

@@ -416,6 +416,19 @@ void ck_csr_dense_rows(float *out, size_t ldo, const int64_t *row_start, const i
 /// equals Float(Double(y) + Double(x)) exactly.
 void ck_add(float *y, const float *x, size_t n);
 
+/// The number of nonzero entries of x[0..<n] (NaN counts as nonzero).
+size_t ck_count_nonzero(const float *x, size_t n);
+/// C(m×n) := A(m×k)·B(k×n), row-major and contiguous, visiting only the nonzero entries of
+/// A (each adds a scaled row of B): for a mostly-zero A, e.g. a bag-of-items input.
+/// Zero entries of A contribute nothing, even where B holds Inf or NaN.
+void ck_sgemm_sparse_a(size_t m, size_t n, size_t k, const float *a, const float *b, float *c);
+/// C(k×n) := Aᵀ·D for A(m×k) and D(m×n), visiting only the nonzero entries of A.
+void ck_sgemm_sparse_at(size_t m, size_t n, size_t k, const float *a, const float *d, float *c);
+/// For a square layer with its diagonal masked out: y[r·n + i] −= x[r·n + i] · w[i·n + i]
+/// for every row r < m and column i < n (x, y are m × n, w is n × n, all contiguous);
+/// zero entries of x change nothing.
+void ck_sub_diagonal_product(float *y, const float *x, const float *w, size_t m, size_t n);
+
 /// Counters for coordinating threads (data-parallel training steps), atomic on plain
 /// 8-byte-aligned int64_t: add is acquire-release and returns the new value, load
 /// acquires, store releases (so writes before an add or store are visible to a thread

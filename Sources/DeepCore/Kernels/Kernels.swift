@@ -61,6 +61,29 @@ enum Kernels {
                  a.base, max(a.columns, 1), b.base, max(b.columns, 1), beta, c.base, max(c.columns, 1))
     }
 
+    /// The number of nonzero entries of `x`.
+    static func nonzeroCount(_ x: MatrixView) -> Int { ck_count_nonzero(x.base, x.count) }
+
+    /// `c = a·b` visiting only the nonzero entries of `a` (see `ck_sgemm_sparse_a`).
+    static func sparseGemm(_ a: MatrixView, _ b: MatrixView, into c: MatrixView) {
+        precondition(a.columns == b.rows && c.rows == a.rows && c.columns == b.columns, "sparse gemm: shapes")
+        ck_sgemm_sparse_a(a.rows, b.columns, a.columns, a.base, b.base, c.base)
+    }
+
+    /// `c = aᵀ·d` visiting only the nonzero entries of `a` (see `ck_sgemm_sparse_at`).
+    static func sparseGemmTransposedA(_ a: MatrixView, _ d: MatrixView, into c: MatrixView) {
+        precondition(a.rows == d.rows && c.rows == a.columns && c.columns == d.columns, "sparse gemmᵀ: shapes")
+        ck_sgemm_sparse_at(a.rows, d.columns, a.columns, a.base, d.base, c.base)
+    }
+
+    /// `y[r, i] −= x[r, i] · w[i, i]`: removes the diagonal's share of `x·w` from `y`
+    /// (a square layer whose diagonal is masked; see `ck_sub_diagonal_product`).
+    static func subtractDiagonalProduct(_ y: MatrixView, _ x: MatrixView, weights w: MatrixView) {
+        precondition(x.rows == y.rows && x.columns == y.columns && w.rows == w.columns && w.rows == x.columns,
+                     "diagonal product: shapes")
+        ck_sub_diagonal_product(y.base, x.base, w.base, y.rows, y.columns)
+    }
+
     static func biasActivationForward(_ y: MatrixView, _ x: MatrixView,
                                       bias: UnsafePointer<Float>?, _ act: Activation) {
         precondition(x.rows == y.rows && x.columns == y.columns)

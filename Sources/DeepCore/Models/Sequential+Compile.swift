@@ -107,7 +107,7 @@ extension Sequential {
             let input = i == 0 ? plan.input.rows(range) : plan.outputs[i - 1].rows(range)
             steps[i].backward(input: input, output: plan.outputs[i].rows(range),
                               outputGradient: plan.gradients[i].rows(range),
-                              inputGradient: i == 0 ? nil : plan.gradients[i - 1].rows(range),
+                              inputGradient: i <= firstTrainableStep ? nil : plan.gradients[i - 1].rows(range),
                               context: context)
         }
     }

@@ -12,7 +12,7 @@ extension Sequential {
         chain.reserveCapacity(steps.count)
         var inputs = inputWidth
         for step in steps {
-            guard let dense = step as? Dense, inputs <= Self.fusedInferenceMaxInputs,
+            guard let dense = step as? Dense, !dense.zeroDiagonal, inputs <= Self.fusedInferenceMaxInputs,
                   let weight = dense.kernel?.value else { return nil }
             chain.append(Kernels.DenseStep(weight: weight, bias: dense.bias?.value.map { UnsafePointer($0) },
                                            inputs: inputs, units: dense.units,

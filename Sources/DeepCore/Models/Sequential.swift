@@ -36,6 +36,10 @@ public final class Sequential {
     private(set) var shapes: [[Int]] = []
     /// Layers that compute (without ``Input``).
     private(set) var steps: [any Layer] = []
+    /// The first step with parameters: the steps up to it get no input gradient in
+    /// `backward` (nothing before them learns), so e.g. a `Dense` after an input `Dropout`
+    /// skips its dX = dZ·Wᵀ product.
+    private(set) var firstTrainableStep = 0
     private(set) var arena: ParameterArena?
 
     var optimizer: Optimizer?
@@ -101,6 +105,7 @@ public final class Sequential {
         var rng = SeededGenerator(seed: seed)
         for p in parameters { p.initializer.fill(p.value!, shape: p.shape, rng: &rng) }
         self.steps = computing
+        self.firstTrainableStep = computing.firstIndex { !$0.parameters.isEmpty } ?? computing.count
         self.shapes = built
         self.inputShape = inputShape
         self.arena = arena

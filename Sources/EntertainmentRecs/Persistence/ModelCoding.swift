@@ -29,7 +29,7 @@ extension ByteReader {
 
 enum ModelCoding {
     static let kinds: [any PersistableModel.Type] = [PopularityModel.self, ItemKNNModel.self, IALSModel.self, EASEModel.self, BPRModel.self, NeuMFModel.self, TwoTowerModel.self, MultDAEModel.self,
-                                                  MLPRerankerModel.self]
+                                                  EDLAEModel.self, MLPRerankerModel.self]
 
     static func decode(kind: String, from r: inout ByteReader, path: String) throws -> any ScoringModel {
         guard let type = kinds.first(where: { $0.kind == kind }) else {

@@ -74,7 +74,7 @@ public struct MultDAE: RecommenderAlgorithm {
             }
         }
         let regularizer: Regularizer? = l2 > 0 ? .l2(l2) : nil
-        let encoder = Dense(units: hidden, activation: .tanh, kernelRegularizer: regularizer)
+        let encoder = Dense(units: hidden, activation: .tanh, kernelRegularizer: regularizer, sparseInputs: true)
         let decoder = Dense(units: n, activation: .softmax, kernelRegularizer: regularizer)
         let model = Sequential([Input(shape: [n]), Dropout(rate: dropout), encoder, decoder], seed: seed)
         model.compile(optimizer: Adam(learningRate: learningRate), loss: .categoricalCrossentropy)
