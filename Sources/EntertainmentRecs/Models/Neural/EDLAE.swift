@@ -69,14 +69,11 @@ public struct EDLAE: RecommenderAlgorithm {
         guard lambda >= 0, lambda.isFinite, dropout >= 0, dropout < 1 else {
             throw RecommenderError.invalidArgument("lambda must be ≥ 0 and dropout in [0, 1); got \(lambda), \(dropout)")
         }
-        guard epochs >= 0, batchSize >= 1, learningRate > 0, learningRate.isFinite else {
-            throw RecommenderError.invalidArgument("epochs ≥ 0, batch ≥ 1 and learning rate > 0 required")
-        }
+        try AutoencoderInput.checkTraining(epochs: epochs, batchSize: batchSize, learningRate: learningRate)
         guard matrix.itemCount >= 2 else {
             throw RecommenderError.invalidArgument("EDLAE predicts each item from the others: it needs at least 2 items, got \(matrix.itemCount)")
         }
-        let active = (0..<matrix.userCount).filter { matrix.rowStart[$0 + 1] > matrix.rowStart[$0] }
-        guard !active.isEmpty else { throw RecommenderError.emptyData("no user has any interaction") }
+        let active = try AutoencoderInput.activeUsers(matrix)
         let n = matrix.itemCount
         let needed = Self.memoryNeeded(items: n, users: active.count)
         guard needed <= memoryLimit else {

@@ -50,14 +50,11 @@ public struct MultDAE: RecommenderAlgorithm {
         guard dropout >= 0, dropout < 1, l2 >= 0, l2.isFinite else {
             throw RecommenderError.invalidArgument("dropout must be in [0, 1) and l2 ≥ 0; got \(dropout), \(l2)")
         }
-        guard epochs >= 0, batchSize >= 1, learningRate > 0, learningRate.isFinite else {
-            throw RecommenderError.invalidArgument("epochs ≥ 0, batch ≥ 1 and learning rate > 0 required")
-        }
+        try AutoencoderInput.checkTraining(epochs: epochs, batchSize: batchSize, learningRate: learningRate)
         guard matrix.itemCount >= 2 else {
             throw RecommenderError.invalidArgument("Mult-DAE ranks items with a softmax over the catalog: it needs at least 2 items, got \(matrix.itemCount)")
         }
-        let active = (0..<matrix.userCount).filter { matrix.rowStart[$0 + 1] > matrix.rowStart[$0] }
-        guard !active.isEmpty else { throw RecommenderError.emptyData("no user has any interaction") }
+        let active = try AutoencoderInput.activeUsers(matrix)
         let n = matrix.itemCount
         let (bytes, overflow) = (2 * 4 * n).multipliedReportingOverflow(by: active.count)
         guard !overflow, bytes <= Self.memoryLimit else {
