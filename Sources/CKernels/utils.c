@@ -125,10 +125,42 @@ void ck_sgemm_sparse_a(size_t m, size_t n, size_t k, const float *restrict a,
     }
 }
 
+/* Whether column p of A (m×k) holds a nonzero entry, for the 64 columns from p0 (fewer at
+ * the end): bit p − p0 of the result. */
+static uint64_t sparse_columns_touched(size_t m, size_t k, const float *restrict a, size_t p0) {
+    const size_t width = k - p0 < 64 ? k - p0 : 64;
+    uint64_t touched = 0;
+    for (size_t r = 0; r < m; r++) {
+        const float *restrict ar = a + r * k + p0;
+        for (size_t j = 0; j < width; j++) touched |= (uint64_t)(ar[j] != 0.0f) << j;
+    }
+    return touched;
+}
+
 CK_CLONES
 void ck_sgemm_sparse_at(size_t m, size_t n, size_t k, const float *restrict a,
-                        const float *restrict d, float *restrict c) {
-    memset(c, 0, k * n * sizeof(float));
+                        const float *restrict d, float *restrict c,
+                        const float *restrict w, float decay) {
+    if (w == NULL) {
+        memset(c, 0, k * n * sizeof(float));
+    } else {
+        /* A row no input reads is decay·w at once (0 + decay·w rounds the same); a row some
+         * input reads starts at 0 and gets decay·w after its products, as a separate pass
+         * would add it. */
+        for (size_t p0 = 0; p0 < k; p0 += 64) {
+            const uint64_t touched = sparse_columns_touched(m, k, a, p0);
+            const size_t width = k - p0 < 64 ? k - p0 : 64;
+            for (size_t j = 0; j < width; j++) {
+                float *restrict cp = c + (p0 + j) * n;
+                if ((touched >> j) & 1) {
+                    memset(cp, 0, n * sizeof(float));
+                } else {
+                    const float *restrict wp = w + (p0 + j) * n;
+                    for (size_t i = 0; i < n; i++) cp[i] = decay * wp[i];
+                }
+            }
+        }
+    }
     for (size_t r = 0; r < m; r++) {
         const float *restrict dr = d + r * n;
         for (size_t p = 0; p < k; p++) {
@@ -136,6 +168,20 @@ void ck_sgemm_sparse_at(size_t m, size_t n, size_t k, const float *restrict a,
             if (v == 0.0f) continue;
             float *restrict cp = c + p * n;
             for (size_t j = 0; j < n; j++) cp[j] += v * dr[j];
+        }
+    }
+    if (w == NULL) return;
+    for (size_t p0 = 0; p0 < k; p0 += 64) {
+        uint64_t touched = sparse_columns_touched(m, k, a, p0);
+        while (touched) {
+            const size_t p = p0 + (size_t)__builtin_ctzll(touched);
+            touched &= touched - 1;
+            float *restrict cp = c + p * n;
+            const float *restrict wp = w + p * n;
+            for (size_t i = 0; i < n; i++) {
+                const float penalty = decay * wp[i];   /* two roundings, as the separate pass */
+                cp[i] = cp[i] + penalty;
+            }
         }
     }
 }

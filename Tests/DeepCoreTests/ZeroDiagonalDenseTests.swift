@@ -111,26 +111,41 @@ import Testing
         var a = [Float](repeating: 0, count: m * k)
         for r in 0..<m { a[r * k + (r * 37) % k] = Float(r + 1) / 4; a[r * k + (r * 11 + 3) % k] = -0.5 }
         var b = Tensor.normal([k, n], seed: 3).scalars, d = Tensor.normal([m, n], seed: 4).scalars
+        var decayed = Tensor.normal([k, n], seed: 8).scalars
         var c = [Float](repeating: .nan, count: m * n), reference = [Float](repeating: 0, count: m * n)
         var ct = [Float](repeating: .nan, count: k * n), referenceT = [Float](repeating: 0, count: k * n)
         a.withUnsafeMutableBufferPointer { pa in
             b.withUnsafeMutableBufferPointer { pb in
                 d.withUnsafeMutableBufferPointer { pd in
-                    let av = MatrixView(base: pa.baseAddress!, rows: m, columns: k)
-                    let bv = MatrixView(base: pb.baseAddress!, rows: k, columns: n)
-                    let dv = MatrixView(base: pd.baseAddress!, rows: m, columns: n)
-                    #expect(Dense.isSparse(av))
-                    reference.withUnsafeMutableBufferPointer { Kernels.gemm(av, bv, into: MatrixView(base: $0.baseAddress!, rows: m, columns: n)) }
-                    c.withUnsafeMutableBufferPointer { Kernels.sparseGemm(av, bv, into: MatrixView(base: $0.baseAddress!, rows: m, columns: n)) }
-                    referenceT.withUnsafeMutableBufferPointer {
-                        Kernels.gemm(av, dv, into: MatrixView(base: $0.baseAddress!, rows: k, columns: n), transposeA: true)
+                    decayed.withUnsafeMutableBufferPointer { pw in
+                        let av = MatrixView(base: pa.baseAddress!, rows: m, columns: k)
+                        let bv = MatrixView(base: pb.baseAddress!, rows: k, columns: n)
+                        let dv = MatrixView(base: pd.baseAddress!, rows: m, columns: n)
+                        #expect(Dense.isSparse(av))
+                        reference.withUnsafeMutableBufferPointer { Kernels.gemm(av, bv, into: MatrixView(base: $0.baseAddress!, rows: m, columns: n)) }
+                        c.withUnsafeMutableBufferPointer { Kernels.sparseGemm(av, bv, into: MatrixView(base: $0.baseAddress!, rows: m, columns: n)) }
+                        referenceT.withUnsafeMutableBufferPointer {
+                            Kernels.gemm(av, dv, into: MatrixView(base: $0.baseAddress!, rows: k, columns: n), transposeA: true)
+                        }
+                        ct.withUnsafeMutableBufferPointer { Kernels.sparseGemmTransposedA(av, dv, into: MatrixView(base: $0.baseAddress!, rows: k, columns: n)) }
+                        // With an L2 term in the same sweep: bit for bit the product plus a separate
+                        // pass of the regularizer, on rows the inputs read and rows they do not
+                        // (160 columns: two full blocks of 64 and a short one).
+                        var separate = ct
+                        Regularizer.l2(0.01).addGradient(values: pw.baseAddress!, gradient: &separate, count: k * n)
+                        var fused = [Float](repeating: .nan, count: k * n)
+                        fused.withUnsafeMutableBufferPointer {
+                            Kernels.sparseGemmTransposedA(av, dv, into: MatrixView(base: $0.baseAddress!, rows: k, columns: n),
+                                                          plus: (MatrixView(base: pw.baseAddress!, rows: k, columns: n), 2 * Float(0.01)))
+                        }
+                        #expect(fused == separate)
+                        #expect(fused != ct)
+                        // A weight row that no nonzero input reads may hold anything.
+                        pb[1 * n] = .infinity
+                        var again = [Float](repeating: 0, count: m * n)
+                        again.withUnsafeMutableBufferPointer { Kernels.sparseGemm(av, bv, into: MatrixView(base: $0.baseAddress!, rows: m, columns: n)) }
+                        #expect(again == c)
                     }
-                    ct.withUnsafeMutableBufferPointer { Kernels.sparseGemmTransposedA(av, dv, into: MatrixView(base: $0.baseAddress!, rows: k, columns: n)) }
-                    // A weight row that no nonzero input reads may hold anything.
-                    pb[1 * n] = .infinity
-                    var again = [Float](repeating: 0, count: m * n)
-                    again.withUnsafeMutableBufferPointer { Kernels.sparseGemm(av, bv, into: MatrixView(base: $0.baseAddress!, rows: m, columns: n)) }
-                    #expect(again == c)
                 }
             }
         }

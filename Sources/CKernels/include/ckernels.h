@@ -422,8 +422,13 @@ size_t ck_count_nonzero(const float *x, size_t n);
 /// A (each adds a scaled row of B): for a mostly-zero A, e.g. a bag-of-items input.
 /// Zero entries of A contribute nothing, even where B holds Inf or NaN.
 void ck_sgemm_sparse_a(size_t m, size_t n, size_t k, const float *a, const float *b, float *c);
-/// C(k×n) := Aᵀ·D for A(m×k) and D(m×n), visiting only the nonzero entries of A.
-void ck_sgemm_sparse_at(size_t m, size_t n, size_t k, const float *a, const float *d, float *c);
+/// C(k×n) := Aᵀ·D for A(m×k) and D(m×n), visiting only the nonzero entries of A; with a
+/// non-NULL W(k×n), C := Aᵀ·D + decay·W (a layer's weight gradient with its L2 term) in
+/// one sweep over C instead of a clear and a separate pass, rounded as that pass would
+/// round it: a row of C that A's column never reads is decay·W's row, any other is the
+/// product's row plus decay·W's row, added last.
+void ck_sgemm_sparse_at(size_t m, size_t n, size_t k, const float *a, const float *d, float *c,
+                        const float *w, float decay);
 /// For a square layer with its diagonal masked out: y[r·n + i] −= x[r·n + i] · w[i·n + i]
 /// for every row r < m and column i < n (x, y are m × n, w is n × n, all contiguous);
 /// zero entries of x change nothing.

@@ -71,9 +71,16 @@ enum Kernels {
     }
 
     /// `c = aᵀ·d` visiting only the nonzero entries of `a` (see `ck_sgemm_sparse_at`).
-    static func sparseGemmTransposedA(_ a: MatrixView, _ d: MatrixView, into c: MatrixView) {
+    /// With `plus: (w, decay)`, `c = aᵀ·d + decay·w` in one sweep (a weight gradient with its
+    /// L2 term), rounded as adding `decay·w` in a separate pass would round it.
+    static func sparseGemmTransposedA(_ a: MatrixView, _ d: MatrixView, into c: MatrixView,
+                                      plus decayed: (weights: MatrixView, decay: Float)? = nil) {
         precondition(a.rows == d.rows && c.rows == a.columns && c.columns == d.columns, "sparse gemmᵀ: shapes")
-        ck_sgemm_sparse_at(a.rows, d.columns, a.columns, a.base, d.base, c.base)
+        if let decayed {
+            precondition(decayed.weights.rows == c.rows && decayed.weights.columns == c.columns, "sparse gemmᵀ: weight shape")
+        }
+        ck_sgemm_sparse_at(a.rows, d.columns, a.columns, a.base, d.base, c.base,
+                           decayed?.weights.base, decayed?.decay ?? 0)
     }
 
     /// `y[r, i] −= x[r, i] · w[i, i]`: removes the diagonal's share of `x·w` from `y`

@@ -123,15 +123,18 @@ public final class Dense: Layer, ActivationFusing {
                                        appliedActivation)
         let w = MatrixView(base: kernel!.value!, rows: input.columns, columns: units)
         let dw = MatrixView(base: context.gradient(of: kernel!), rows: input.columns, columns: units)
-        if sparseInputs && Self.isSparse(input) {                     // dW = Xᵀ·dZ
-            Kernels.sparseGemmTransposedA(input, dy, into: dw)
-        } else {
-            Kernels.gemm(input, dy, into: dw, transposeA: true)
-        }
         // The penalty's gradient once per step: only the thread writing the model's own
         // gradient arena adds it (the other threads' arenas are summed into that one).
-        if let kernelRegularizer, context.gradientShift == 0 {
-            kernelRegularizer.addGradient(values: w.base, gradient: dw.base, count: w.count)
+        let penalised = context.gradientShift == 0 ? kernelRegularizer : nil
+        if sparseInputs && Self.isSparse(input) {                     // dW = Xᵀ·dZ
+            // An L2 term joins the sparse product's sweep over dW (for an items × items layer
+            // that sweep, not the product, is the cost); same roundings as a separate pass.
+            let fused = penalised.flatMap { $0.l1 == 0 ? (weights: w, decay: 2 * $0.l2) : nil }
+            Kernels.sparseGemmTransposedA(input, dy, into: dw, plus: fused)
+            if fused == nil, let penalised { penalised.addGradient(values: w.base, gradient: dw.base, count: w.count) }
+        } else {
+            Kernels.gemm(input, dy, into: dw, transposeA: true)
+            penalised?.addGradient(values: w.base, gradient: dw.base, count: w.count)
         }
         if zeroDiagonal { for i in 0..<units { dw.base[i * units + i] = 0 } }
         if let dx {
