@@ -102,6 +102,8 @@ enum ModelGrid {
         // The seed MLP over iALS's candidates (for catalogs where EASE's inverse is slow).
         case "rerank-ials": MLPReranker(base: try defaults("ials", dataset: dataset), features: itemFeatures(dataset),
                                         verbose: verbose)
+        // Neural end to end: the seed MLP over EDLAE's candidates (EDLAE refitted per fold).
+        case "rerank-edlae": MLPReranker(base: EDLAE(verbose: false), features: itemFeatures(dataset), verbose: verbose)
         default: throw ValidationError("unknown model '\(name)'; choose from \(names.joined(separator: ", "))")
         }
     }
