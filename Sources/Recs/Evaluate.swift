@@ -103,7 +103,8 @@ enum ModelGrid {
         case "rerank-ials": MLPReranker(base: try defaults("ials", dataset: dataset), features: itemFeatures(dataset),
                                         verbose: verbose)
         // Neural end to end: the seed MLP over EDLAE's candidates (EDLAE refitted per fold).
-        case "rerank-edlae": MLPReranker(base: EDLAE(verbose: false), features: itemFeatures(dataset), verbose: verbose)
+        case "rerank-edlae": MLPReranker(base: try defaults("edlae", dataset: dataset), features: itemFeatures(dataset),
+                                         verbose: verbose)
         default: throw ValidationError("unknown model '\(name)'; choose from \(names.joined(separator: ", "))")
         }
     }
